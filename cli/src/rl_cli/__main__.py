@@ -1,0 +1,3 @@
+from rl_cli.app import main
+
+main()

@@ -1,0 +1,238 @@
+"""The ``rl`` command, built only from the algorithms that plugins register.
+
+Nothing here imports TensorFlow at module level: ``rl --help`` and ``rl list``
+stay fast, and TensorFlow is loaded by the commands that train or evaluate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pluggy
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rl_core.errors import ConfigError, RLError
+from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+from rl_core.run import RunDirectory
+from rl_cli import configs
+
+out = Console()
+err = Console(stderr=True)
+
+
+def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
+    """The Typer app for the plugins in ``pm`` (the installed ones by default)."""
+    pm = pm if pm is not None else make_plugin_manager()
+    registry = AlgorithmRegistry(pm)
+    app = typer.Typer(
+        name="rl",
+        help="Train, evaluate and compare reinforcement-learning agents.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.command("list")
+    def list_algorithms() -> None:
+        """List the installed algorithms."""
+        if not len(registry):
+            err.print("no algorithms installed; install one, e.g. `pip install rl-ppo`")
+            raise typer.Exit(1)
+        table = Table("algorithm", "default env", "summary", box=None, header_style="bold")
+        for spec in registry.specs():
+            table.add_row(spec.name, spec.default_env, spec.summary)
+        out.print(table)
+
+    @app.command("config")
+    def show_config(
+        algo: Annotated[str, typer.Argument(help="Algorithm name (see `rl list`).")],
+        preset: Annotated[str | None, typer.Option(help="Apply a shipped preset.")] = None,
+    ) -> None:
+        """Print the full default config as TOML, with each setting's help."""
+        spec = registry.get(algo)
+        config = configs.build_config(spec, preset=preset)
+        typer.echo(configs.describe(spec, config), nl=False)
+
+    @app.command()
+    def train(
+        algo: Annotated[str, typer.Argument(help="Algorithm name (see `rl list`).")],
+        env: Annotated[str | None, typer.Option(help="Gymnasium environment id.")] = None,
+        steps: Annotated[int | None, typer.Option(help="Environment steps to train for.")] = None,
+        seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+        run_dir: Annotated[Path | None, typer.Option(help="Where to write the run.")] = None,
+        config: Annotated[Path | None, typer.Option(help="TOML file of settings.")] = None,
+        preset: Annotated[str | None, typer.Option(help="A preset the package ships.")] = None,
+        set_: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="Override a setting: key=value (repeatable)."),
+        ] = None,
+    ) -> None:
+        """Train an algorithm and write a run directory."""
+        spec = registry.get(algo)
+        cfg = configs.build_config(
+            spec,
+            preset=preset,
+            config_file=config,
+            flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
+            overrides=set_ or [],
+        )
+        configs.check_env(cfg)
+        run = RunDirectory.create(spec.name, cfg.env, path=run_dir)
+        from rl_core.device import configure_device
+
+        resolved = configure_device(cfg.device)
+        run.write_config(spec.name, cfg, device=resolved, command=" ".join(sys.argv))
+        _train_and_report(spec, cfg, run)
+
+    @app.command()
+    def resume(
+        run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+        steps: Annotated[
+            int | None, typer.Option(help="New total step count (to train longer).")
+        ] = None,
+        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+    ) -> None:
+        """Continue a run from its newest checkpoint."""
+        run = RunDirectory.open(run_dir)
+        spec = _spec_for_run(registry, run)
+        cfg = configs.config_of_run(spec, run)
+        changes = {k: v for k, v in {"total_steps": steps, "device": device}.items() if v is not None}
+        if changes:
+            from rl_core.config import apply_overrides
+
+            cfg = apply_overrides(cfg, changes)
+        if run.policy_dir.is_dir() and steps is None:
+            err.print(f"{run.path} is complete; pass --steps N to train it further")
+            raise typer.Exit(1)
+        from rl_core.device import configure_device
+
+        resolved = configure_device(cfg.device)
+        meta = run.read_config()[0]
+        meta.pop("algorithm", None)
+        meta.pop("versions", None)
+        meta.update(device=resolved, resumed_with=" ".join(sys.argv))
+        run.write_config(spec.name, cfg, **meta)
+        latest = run.latest_checkpoint()
+        err.print(f"resuming from {latest}" if latest else "no checkpoint yet; starting over")
+        _train_and_report(spec, cfg, run)
+
+    @app.command()
+    def evaluate(
+        run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+        episodes: Annotated[int, typer.Option(help="Episodes to run.")] = 10,
+        seed: Annotated[int, typer.Option(help="Seed of the evaluation envs.")] = 1_000_000,
+        video: Annotated[
+            Path | None, typer.Option(help="Record the first episode (.gif or .mp4).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        stochastic: Annotated[
+            bool, typer.Option(help="Sample actions instead of acting greedily.")
+        ] = False,
+    ) -> None:
+        """Run a trained policy and report its return."""
+        run = RunDirectory.open(run_dir)
+        spec = _spec_for_run(registry, run)
+        cfg = configs.config_of_run(spec, run)
+        result = _evaluate(spec, cfg, run, episodes, seed, video, not stochastic)
+        if as_json:
+            typer.echo(json.dumps(result.summary()))
+        else:
+            out.print(_format_result(result))
+            if video:
+                out.print(f"video: {video}")
+
+    @app.command()
+    def plot(
+        run_dirs: Annotated[list[Path], typer.Argument(help="One or more run directories.")],
+        out_file: Annotated[
+            Path | None, typer.Option("--out", help="PNG to write.")
+        ] = None,
+        metric: Annotated[str, typer.Option(help="Metric to plot.")] = "charts/episodic_return",
+    ) -> None:
+        """Plot learning curves (return vs env steps) as a PNG."""
+        from rl_cli.plotting import plot_runs
+
+        runs = [RunDirectory.open(p) for p in run_dirs]
+        target = out_file or (
+            runs[0].path / "learning_curve.png" if len(runs) == 1 else Path("learning_curves.png")
+        )
+        out.print(f"wrote {plot_runs(runs, target, metric)}")
+
+    def _train_and_report(spec, cfg, run: RunDirectory) -> None:
+        run.show_progress = True
+        spec.train(cfg, run)
+        if run.interrupted:
+            err.print(
+                f"interrupted: checkpoint written; continue with `rl resume {run.path}`"
+            )
+            raise typer.Exit(130)
+        out.print(f"run directory: {run.path}")
+        if cfg.eval_episodes > 0:
+            result = _evaluate(spec, cfg, run, cfg.eval_episodes, 1_000_000, None, True)
+            run.write_evaluation(result.to_dict())
+            out.print(f"final evaluation: {_format_result(result)}")
+
+    pm.hook.register_commands(app=app)
+    return app
+
+
+def _spec_for_run(registry: AlgorithmRegistry, run: RunDirectory):
+    algo = run.algorithm
+    if algo not in registry:
+        installed = ", ".join(registry) or "none"
+        raise RLError(
+            f"{run.path} was trained with {algo!r}, which is not installed (installed: {installed})"
+        )
+    return registry.get(algo)
+
+
+def _evaluate(spec, cfg, run: RunDirectory, episodes, seed, video, deterministic):
+    from rl_core.evaluation import evaluate_policy
+
+    if episodes < 1:
+        raise ConfigError("--episodes must be >= 1")
+    policy = spec.load_policy(run.policy_source())
+    return evaluate_policy(
+        policy,
+        cfg.env,
+        cfg.env_kwargs,
+        episodes=episodes,
+        seed=seed,
+        video=video,
+        deterministic=deterministic,
+    )
+
+
+def _format_result(result) -> str:
+    text = (
+        f"return {result.return_mean:.2f} ± {result.return_std:.2f} "
+        f"over {result.episodes} episodes"
+    )
+    if result.success_rate is not None:
+        text += f", success rate {result.success_rate:.2f}"
+    return text
+
+
+def main(args: list[str] | None = None, pm: pluggy.PluginManager | None = None) -> None:
+    """Console-script entry point: one clear line and a non-zero exit on bad input."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        app = build_app(pm)
+        app(args=args)
+    except RLError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""What a plugin registers: one :class:`AlgorithmSpec` per algorithm."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rl_core.config import BaseConfig
+    from rl_core.run import RunDirectory
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A trained policy: maps a batch of observations to a batch of actions."""
+
+    def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
+        """Actions for ``obs`` (leading batch dimension; dict observations hold batches)."""
+        ...
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """Everything the ``rl`` command needs to know about one algorithm.
+
+    Attributes:
+        name: the command-line name (``rl train <name>``), lower case.
+        summary: one line for ``rl list``.
+        config_cls: the Config dataclass (a :class:`~rl_core.config.BaseConfig`
+            subclass); its field defaults solve the default environment and its
+            field docstrings are the settings' help.
+        train: ``train(config, run)``: trains in the given run directory, resuming
+            from its newest checkpoint if there is one, and saves the final policy.
+        load_policy: ``load_policy(path)``: a :class:`Policy` from a saved policy or
+            checkpoint directory.
+        presets: named TOML files of settings shipped with the package.
+    """
+
+    name: str
+    summary: str
+    config_cls: type[BaseConfig]
+    train: Callable[[Any, RunDirectory], Any]
+    load_policy: Callable[[Path], Policy]
+    presets: Mapping[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"algorithm name {self.name!r} must match {_NAME.pattern}")
+        if not dataclasses.is_dataclass(self.config_cls):
+            raise TypeError(f"{self.name}: config_cls must be a dataclass")
+        from rl_core.config import BaseConfig
+
+        if not issubclass(self.config_cls, BaseConfig):
+            raise TypeError(f"{self.name}: config_cls must subclass rl_core.config.BaseConfig")
+
+    @property
+    def default_env(self) -> str:
+        """The environment the default config trains on."""
+        return self.config_cls().env

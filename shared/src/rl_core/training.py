@@ -1,0 +1,60 @@
+"""Train an :class:`~rl_core.agent.Agent` inside a run directory, resuming if possible.
+
+Most plugins' ``train(config, run)`` is one call to :func:`train_agent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from rl_core.agent import Agent
+from rl_core.callbacks import Callback, RunCallback
+from rl_core.progress import TrainingProgress
+from rl_core.run import RunDirectory
+
+A = TypeVar("A", bound=Agent)
+
+
+def train_agent(
+    agent_cls: type[A],
+    config: Any,
+    run: RunDirectory,
+    *,
+    progress: bool | None = None,
+    callbacks: list[Callback] | None = None,
+) -> A:
+    """Build (or restore from the newest checkpoint) an agent and train it to ``total_steps``.
+
+    Metrics and checkpoints go into ``run``; the final policy is saved to
+    ``run.policy_dir`` unless training was stopped early (Ctrl-C or a callback),
+    in which case the checkpoint just written is where ``rl resume`` continues.
+    """
+    checkpoint = run.latest_checkpoint()
+    if checkpoint is not None:
+        agent = agent_cls.load(checkpoint, device=config.device)
+        # Records logged after that checkpoint are replayed by the resumed run.
+        run.truncate_metrics(agent.num_timesteps)
+    else:
+        agent = agent_cls(config)
+    show = run.show_progress if progress is None else progress
+    bar = None
+    if show:
+        bar = TrainingProgress(
+            config.total_steps,
+            header=f"[bold]{agent.algorithm}[/] on {config.env}  device {agent.device}  "
+            f"seed {config.seed}  run {run.path}",
+        )
+    run_callback = RunCallback(
+        run,
+        checkpoint_every=config.checkpoint_every,
+        keep_checkpoints=config.keep_checkpoints,
+        progress=bar,
+    )
+    try:
+        agent.learn(config.total_steps - agent.num_timesteps, [run_callback, *(callbacks or [])])
+    finally:
+        run.close()
+    if agent.num_timesteps >= config.total_steps and not run_callback.interrupted:
+        run.save_policy(agent.save)
+    run.interrupted = run_callback.interrupted
+    return agent

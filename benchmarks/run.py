@@ -1,0 +1,190 @@
+"""Benchmark harness: train an algorithm on several seeds and record what it reached.
+
+Each seed is a real ``rl train`` run (a subprocess, so every seed starts from a
+fresh process). From the run directories it records env steps/s, env steps to
+the target return (first log record whose recent mean training return reaches
+it), the final greedy evaluation (mean ± std over seeds) and wall time, then
+updates that benchmark's row in ``benchmarks/RESULTS.md`` and writes a
+learning-curve PNG to ``benchmarks/plots/``.
+
+    python benchmarks/run.py ppo --env CartPole-v1 --steps 100000 --seeds 0 1 2 3 4 \\
+        --target 475 --eval-episodes 20
+    python benchmarks/run.py --all          # every entry of benchmarks/suite.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "RESULTS.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+HEADER = (
+    "| benchmark | algo | env | steps | seeds | final eval return | seeds >= target "
+    "| steps to target (median) | env steps/s | wall time / seed | date | machine |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
+@dataclass
+class Benchmark:
+    name: str
+    algo: str
+    env: str | None = None
+    steps: int | None = None
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    target: float | None = None
+    eval_episodes: int = 20
+    preset: str | None = None
+    settings: list[str] = field(default_factory=list)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:
+    run_dir = root / f"seed{seed}"
+    cmd = [sys.executable, "-m", "rl_cli", "train", bench.algo, "--seed", str(seed)]
+    cmd += ["--run-dir", str(run_dir), "--set", f"eval_episodes={bench.eval_episodes}"]
+    if bench.env:
+        cmd += ["--env", bench.env]
+    if bench.steps:
+        cmd += ["--steps", str(bench.steps)]
+    if bench.preset:
+        cmd += ["--preset", bench.preset]
+    for setting in bench.settings:
+        cmd += ["--set", setting]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"seed {seed} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    reached = None
+    if bench.target is not None:
+        for r in records:
+            value = r.get("charts/episodic_return")
+            if isinstance(value, (int, float)) and value >= bench.target:
+                reached = r["global_step"]
+                break
+    steps = records[-1]["global_step"]
+    sps = [r["charts/SPS"] for r in records if isinstance(r.get("charts/SPS"), (int, float))]
+    return {
+        "seed": seed,
+        "run_dir": str(run_dir),
+        "wall_s": wall,
+        "steps": steps,
+        "sps": sps[-1] if sps else steps / wall,
+        "eval_mean": evaluation["return_mean"],
+        "success_rate": evaluation.get("success_rate"),
+        "target_step": reached,
+        "eval_reached": bench.target is not None and evaluation["return_mean"] >= bench.target,
+    }
+
+
+def summarize(bench: Benchmark, results: list[dict]) -> str:
+    evals = [r["eval_mean"] for r in results]
+    std = statistics.pstdev(evals) if len(evals) > 1 else 0.0
+    final = f"{statistics.mean(evals):.1f} ± {std:.1f}"
+    successes = [r["success_rate"] for r in results if r["success_rate"] is not None]
+    if successes:
+        final += f" (success {statistics.mean(successes):.2f})"
+    if bench.target is None:
+        hit, to_target = "-", "-"
+    else:
+        hit = f"{sum(r['eval_reached'] for r in results)}/{len(results)} (>= {bench.target:g})"
+        steps = [r["target_step"] for r in results if r["target_step"] is not None]
+        to_target = f"{int(statistics.median(steps)):,}" if steps else "not reached"
+    sps = statistics.mean(r["sps"] for r in results)
+    wall = statistics.mean(r["wall_s"] for r in results)
+    return (
+        f"| {bench.name} | {bench.algo} | {bench.env or 'default'} | {results[0]['steps']:,} "
+        f"| {len(results)} | {final} | {hit} | {to_target} | {sps:,.0f} | {wall:.0f} s "
+        f"| {dt.date.today().isoformat()} | {machine()} |"
+    )
+
+
+def update_results(name: str, row: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    before, rest = text.split(BEGIN, 1)
+    table, after = rest.split(END, 1)
+    rows = [line for line in table.strip().splitlines()[2:] if not line.startswith(f"| {name} |")]
+    rows.append(row)
+    RESULTS.write_text(f"{before}{BEGIN}\n{HEADER}" + "\n".join(sorted(rows)) + f"\n{END}{after}")
+
+
+def run_benchmark(bench: Benchmark) -> None:
+    root = HERE / "runs" / bench.name
+    results = [run_seed(bench, seed, root) for seed in bench.seeds]
+    for r in results:
+        print(json.dumps(r))
+    from rl_cli.plotting import plot_runs
+    from rl_core.run import RunDirectory
+
+    plot = plot_runs([RunDirectory(r["run_dir"]) for r in results], HERE / "plots" / f"{bench.name}.png")
+    row = summarize(bench, results)
+    update_results(bench.name, row)
+    print(row)
+    print(f"curve: {plot}")
+
+
+def load_suite() -> list[Benchmark]:
+    data = tomllib.loads((HERE / "suite.toml").read_text())
+    return [Benchmark(name=name, **entry) for name, entry in data.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("algo", nargs="?")
+    parser.add_argument("--all", action="store_true", help="run every entry of suite.toml")
+    parser.add_argument("--only", nargs="*", help="suite entries to run (with --all)")
+    parser.add_argument("--name")
+    parser.add_argument("--env")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--target", type=float)
+    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--preset")
+    parser.add_argument("--set", dest="settings", action="append", default=[])
+    args = parser.parse_args()
+    if args.all:
+        for bench in load_suite():
+            if not args.only or bench.name in args.only:
+                run_benchmark(bench)
+        return
+    if not args.algo:
+        parser.error("give an algorithm or --all")
+    name = args.name or re.sub(r"[^a-z0-9]+", "-", f"{args.algo}-{args.env or 'default'}".lower())
+    run_benchmark(
+        Benchmark(
+            name=name, algo=args.algo, env=args.env, steps=args.steps, seeds=args.seeds,
+            target=args.target, eval_episodes=args.eval_episodes, preset=args.preset,
+            settings=args.settings,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

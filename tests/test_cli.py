@@ -1,0 +1,122 @@
+"""The `rl` command in-process, with the toy plugin: outputs, run directory, bad input."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from rl_core.run import RunDirectory
+
+
+def test_list_shows_algorithms_with_default_env(rl):
+    result = rl("list")
+    assert result.code == 0
+    assert "toy" in result.out and "CartPole-v1" in result.out
+
+
+def test_config_prints_valid_toml_with_help(rl):
+    result = rl("config", "toy")
+    assert result.code == 0
+    assert "# Parallel environments.\nnum_envs = 2" in result.out
+    data = tomllib.loads(result.out)
+    assert data["num_envs"] == 2 and data["env"] == "CartPole-v1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "nope"], "unknown algorithm 'nope'; installed: toy"),
+        (["config", "nope"], "unknown algorithm 'nope'"),
+        (["train", "toy", "--set", "num_env=3"], "did you mean 'num_envs'"),
+        (["train", "toy", "--set", "num_envs=three"], "num_envs: expected int"),
+        (["train", "toy", "--set", "num_envs=0"], "num_envs must be >= 1"),
+        (["train", "toy", "--env", "CartPol-v1"], "unknown environment 'CartPol-v1'"),
+        (["train", "toy", "--device", "tpu"], "unknown device 'tpu'"),
+        (["train", "toy", "--config", "missing.toml"], "config file not found"),
+        (["train", "toy", "--preset", "fast"], "toy has no preset 'fast'"),
+        (["evaluate", "no/such/run"], "run directory not found"),
+        (["resume", "."], "is not an rl run directory"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_nonzero_exit(rl, args, message):
+    result = rl(*args)
+    assert result.code != 0
+    assert message in result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_gpu_without_gpu_is_a_clear_error(rl):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    result = rl("train", "toy", "--device", "gpu", "--steps", "100")
+    assert result.code == 2 and "no GPU is visible" in result.err
+
+
+def test_train_writes_a_complete_run_directory(rl, tmp_path):
+    result = rl("train", "toy", "--seed", "3", "--run-dir", "run", "--set", "noise=0.3")
+    assert result.code == 0, result.err
+    assert "run directory: run" in result.out and "final evaluation: return" in result.out
+    run = Path(tmp_path / "run")
+    meta = tomllib.loads((run / "config.toml").read_text())
+    assert meta["run"]["algorithm"] == "toy" and meta["run"]["device"] == "cpu"
+    assert "tensorflow" in meta["run"]["versions"] and "rl-core" in meta["run"]["versions"]
+    assert meta["config"]["seed"] == 3 and meta["config"]["noise"] == 0.3
+    records = RunDirectory(run).read_metrics()
+    assert [r["global_step"] for r in records] == list(range(100, 2001, 100))
+    assert all("charts/SPS" in r and "losses/toy" in r for r in records)
+    # checkpoint_every 500 over 2000 steps: 4 written, newest 3 kept
+    assert [p.name for p in RunDirectory(run).checkpoints()] == [
+        f"step_{s:012d}" for s in (1000, 1500, 2000)
+    ]
+    assert (run / "policy" / "agent.json").is_file()
+    assert list((run / "tb").iterdir()), "TensorBoard events expected"
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert evaluation["episodes"] == 3 and len(evaluation["returns"]) == 3
+
+    ev = rl("evaluate", "run", "--episodes", "4", "--json")
+    assert ev.code == 0, ev.err
+    summary = json.loads(ev.out)
+    assert set(summary) == {"return_mean", "return_std", "success_rate", "episodes"}
+    assert summary["episodes"] == 4 and summary["success_rate"] is None
+    assert summary["return_mean"] >= 8  # CartPole gives at least 8 steps per episode
+
+    plot = rl("plot", "run", "--out", "curve.png")
+    assert plot.code == 0, plot.err
+    assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    again = rl("resume", "run")
+    assert again.code == 1 and "is complete" in again.err
+    more = rl("resume", "run", "--steps", "2500")
+    assert more.code == 0, more.err
+    assert RunDirectory(run).read_metrics()[-1]["global_step"] == 2500
+
+
+def test_nan_loss_stops_with_clear_error_and_keeps_last_good_checkpoint(rl, tmp_path):
+    result = rl("train", "toy", "--run-dir", "nan", "--set", "nan_at_step=1200")
+    assert result.code == 3
+    assert "losses/toy became non-finite at step 1200" in result.err
+    run = RunDirectory(tmp_path / "nan")
+    assert run.latest_checkpoint().name == f"step_{1000:012d}"
+    assert not run.policy_dir.exists()
+
+
+def test_same_seed_repeats_exactly(rl, tmp_path):
+    def curve(name: str) -> list:
+        assert rl("train", "toy", "--seed", "5", "--run-dir", name).code == 0
+        return [
+            (r["global_step"], r["charts/episodic_return"], r["losses/toy"])
+            for r in RunDirectory(tmp_path / name).read_metrics()
+        ]
+
+    assert curve("a") == curve("b")
+
+
+def test_existing_run_directory_is_not_overwritten(rl):
+    assert rl("train", "toy", "--run-dir", "r", "--steps", "200").code == 0
+    again = rl("train", "toy", "--run-dir", "r", "--steps", "200")
+    assert again.code == 2 and "already holds a run" in again.err

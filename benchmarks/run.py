@@ -76,7 +76,9 @@ def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:
     for setting in bench.settings:
         cmd += ["--set", setting]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"seed {seed} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -143,7 +145,9 @@ def run_benchmark(bench: Benchmark) -> None:
     from rl_cli.plotting import plot_runs
     from rl_core.run import RunDirectory
 
-    plot = plot_runs([RunDirectory(r["run_dir"]) for r in results], HERE / "plots" / f"{bench.name}.png")
+    plot = plot_runs(
+        [RunDirectory(r["run_dir"]) for r in results], HERE / "plots" / f"{bench.name}.png"
+    )
     row = summarize(bench, results)
     update_results(bench.name, row)
     print(row)
@@ -156,7 +160,9 @@ def load_suite() -> list[Benchmark]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("algo", nargs="?")
     parser.add_argument("--all", action="store_true", help="run every entry of suite.toml")
     parser.add_argument("--only", nargs="*", help="suite entries to run (with --all)")
@@ -179,8 +185,14 @@ def main() -> None:
     name = args.name or re.sub(r"[^a-z0-9]+", "-", f"{args.algo}-{args.env or 'default'}".lower())
     run_benchmark(
         Benchmark(
-            name=name, algo=args.algo, env=args.env, steps=args.steps, seeds=args.seeds,
-            target=args.target, eval_episodes=args.eval_episodes, preset=args.preset,
+            name=name,
+            algo=args.algo,
+            env=args.env,
+            steps=args.steps,
+            seeds=args.seeds,
+            target=args.target,
+            eval_episodes=args.eval_episodes,
+            preset=args.preset,
             settings=args.settings,
         )
     )

@@ -7,10 +7,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import toy_plugin  # noqa: E402
+import toy_plugin
 
-from rl_cli.app import main  # noqa: E402
-from rl_core.plugins import make_plugin_manager  # noqa: E402
+from rl_cli.app import main
+from rl_core.plugins import make_plugin_manager
 
 
 class CliResult:

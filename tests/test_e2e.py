@@ -22,14 +22,23 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 def toy(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(TOY_CLI), *args],
-        cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300, **kwargs,
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
     )
 
 
 def start_toy(*args: str, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(TOY_CLI), *args],
-        cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import toy_plugin  # noqa: E402
+import toy_plugin
 
-from rl_cli.app import main  # noqa: E402
-from rl_core.plugins import make_plugin_manager  # noqa: E402
+from rl_cli.app import main
+from rl_core.plugins import make_plugin_manager
 
 if __name__ == "__main__":
     pm = make_plugin_manager(load_entry_points=False)

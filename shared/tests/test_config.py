@@ -50,8 +50,16 @@ def test_field_help_reads_docstrings_including_base_fields():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("3", 3), ("3e-4", 3e-4), ("true", True), ("[64, 32]", [64, 32]), ("relu", "relu"),
-     ('"42"', "42"), ("none", None), ("{a = 1}", {"a": 1})],
+    [
+        ("3", 3),
+        ("3e-4", 3e-4),
+        ("true", True),
+        ("[64, 32]", [64, 32]),
+        ("relu", "relu"),
+        ('"42"', "42"),
+        ("none", None),
+        ("{a = 1}", {"a": 1}),
+    ],
 )
 def test_parse_value_uses_toml_syntax_with_bare_string_fallback(raw, expected):
     assert parse_value(raw) == expected
@@ -99,5 +107,7 @@ def test_toml_round_trip_keeps_every_value_and_documents_fields():
 
 
 def test_unknown_key_in_file_data_is_an_error_with_suggestion():
-    with pytest.raises(ConfigError, match="unknown setting 'total_step'; did you mean 'total_steps'"):
+    with pytest.raises(
+        ConfigError, match="unknown setting 'total_step'; did you mean 'total_steps'"
+    ):
         config_from_dict(DemoConfig, {"total_step": 5})

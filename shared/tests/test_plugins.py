@@ -42,7 +42,9 @@ def test_in_process_registration_and_lookup():
     registry = AlgorithmRegistry(pm)
     assert list(registry) == ["alpha", "beta"]
     assert registry.get("beta").default_env == "rl/DeepSea-v0"
-    with pytest.raises(UnknownAlgorithmError, match="unknown algorithm 'gamma'; installed: alpha, beta"):
+    with pytest.raises(
+        UnknownAlgorithmError, match="unknown algorithm 'gamma'; installed: alpha, beta"
+    ):
         registry.get("gamma")
 
 

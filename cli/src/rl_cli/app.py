@@ -17,13 +17,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rl_cli import configs
 from rl_core.errors import ConfigError, RLError
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.run import RunDirectory
-from rl_cli import configs
 
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: an error is one line, however narrow the terminal (or a pipe) is.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
@@ -103,7 +104,9 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         run = RunDirectory.open(run_dir)
         spec = _spec_for_run(registry, run)
         cfg = configs.config_of_run(spec, run)
-        changes = {k: v for k, v in {"total_steps": steps, "device": device}.items() if v is not None}
+        changes = {
+            k: v for k, v in {"total_steps": steps, "device": device}.items() if v is not None
+        }
         if changes:
             from rl_core.config import apply_overrides
 
@@ -151,9 +154,7 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
     @app.command()
     def plot(
         run_dirs: Annotated[list[Path], typer.Argument(help="One or more run directories.")],
-        out_file: Annotated[
-            Path | None, typer.Option("--out", help="PNG to write.")
-        ] = None,
+        out_file: Annotated[Path | None, typer.Option("--out", help="PNG to write.")] = None,
         metric: Annotated[str, typer.Option(help="Metric to plot.")] = "charts/episodic_return",
     ) -> None:
         """Plot learning curves (return vs env steps) as a PNG."""
@@ -169,9 +170,7 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         run.show_progress = True
         spec.train(cfg, run)
         if run.interrupted:
-            err.print(
-                f"interrupted: checkpoint written; continue with `rl resume {run.path}`"
-            )
+            err.print(f"interrupted: checkpoint written; continue with `rl resume {run.path}`")
             raise typer.Exit(130)
         out.print(f"run directory: {run.path}")
         if cfg.eval_episodes > 0:
@@ -212,8 +211,7 @@ def _evaluate(spec, cfg, run: RunDirectory, episodes, seed, video, deterministic
 
 def _format_result(result) -> str:
     text = (
-        f"return {result.return_mean:.2f} ± {result.return_std:.2f} "
-        f"over {result.episodes} episodes"
+        f"return {result.return_mean:.2f} ± {result.return_std:.2f} over {result.episodes} episodes"
     )
     if result.success_rate is not None:
         text += f", success rate {result.success_rate:.2f}"

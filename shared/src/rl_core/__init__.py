@@ -64,6 +64,7 @@ __all__ = [
     "Policy",
     "RLError",
     "RunDirectory",
+    "RunDirectoryError",
     "UnknownAlgorithmError",
     "__version__",
     "apply_overrides",

@@ -60,12 +60,13 @@ class CallbackList(Callback):
 
 def non_finite_losses(metrics: Mapping[str, Any]) -> list[str]:
     """Names of ``losses/*`` metrics that are NaN or infinite."""
-    bad = []
-    for key, value in metrics.items():
-        if key.startswith("losses/") and isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                bad.append(key)
-    return bad
+    return [
+        key
+        for key, value in metrics.items()
+        if key.startswith("losses/")
+        and isinstance(value, (int, float))
+        and not math.isfinite(value)
+    ]
 
 
 class RunCallback(Callback):
@@ -116,7 +117,9 @@ class RunCallback(Callback):
         step = int(metrics.get("global_step", agent.num_timesteps))
         if bad:
             latest = self.run.latest_checkpoint()
-            where = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written"
+            where = (
+                f"the last good checkpoint is {latest}" if latest else "no checkpoint was written"
+            )
             raise NonFiniteLossError(
                 f"{', '.join(bad)} became non-finite at step {step}; training stopped and "
                 f"{where} (try a lower learning rate)"

@@ -47,7 +47,9 @@ def configure_device(spec: str = "auto", *, mixed_precision: bool = False) -> st
         if not gpus:
             raise DeviceError(f"--device {spec}: no GPU is visible to TensorFlow on this machine")
         if index >= len(gpus):
-            raise DeviceError(f"--device {spec}: only {len(gpus)} GPU(s) (gpu:0..gpu:{len(gpus) - 1})")
+            raise DeviceError(
+                f"--device {spec}: only {len(gpus)} GPU(s) (gpu:0..gpu:{len(gpus) - 1})"
+            )
     resolved = "cpu" if kind == "cpu" else f"gpu:{index}"
     if _configured is not None:
         # Visible devices cannot change once TensorFlow is initialised.

@@ -53,8 +53,7 @@ def make_plugin_manager(
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not take the host down
                 warnings.warn(
-                    f"plugin {ep.name!r} from {dist} failed to load: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"plugin {ep.name!r} from {dist} failed to load: {type(exc).__name__}: {exc}",
                     PluginLoadWarning,
                     stacklevel=2,
                 )

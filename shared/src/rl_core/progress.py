@@ -25,7 +25,11 @@ class TrainingProgress:
     """Steps, episodes, recent mean return, steps/s and ETA for one run."""
 
     def __init__(
-        self, total_steps: int, header: str, console: Console | None = None, interval_s: float = 10.0
+        self,
+        total_steps: int,
+        header: str,
+        console: Console | None = None,
+        interval_s: float = 10.0,
     ) -> None:
         self.console = console or Console(stderr=True)
         self.total = max(int(total_steps), 1)
@@ -50,7 +54,9 @@ class TrainingProgress:
                 transient=False,
             )
             self._progress.start()
-            self._task = self._progress.add_task("train", total=self.total, completed=completed, stats="")
+            self._task = self._progress.add_task(
+                "train", total=self.total, completed=completed, stats=""
+            )
         self._last_print = time.monotonic()
 
     def update(self, metrics: Mapping[str, Any]) -> None:

@@ -16,6 +16,7 @@ and metrics are appended line by line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -49,10 +50,8 @@ def package_versions() -> dict[str, str]:
         if name and name.lower().startswith("rl-"):
             found[name.lower()] = dist.version
     for name in _TRACKED_PACKAGES:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return dict(sorted(found.items()))
 
 
@@ -131,15 +130,13 @@ class RunDirectory:
         if "algorithm" not in meta:
             raise RunDirectoryError(f"{path / CONFIG_FILE} has no [run] algorithm; not an rl run")
         if algorithm is not None and meta["algorithm"] != algorithm:
-            raise RunDirectoryError(
-                f"{path} is a {meta['algorithm']!r} run, not {algorithm!r}"
-            )
+            raise RunDirectoryError(f"{path} is a {meta['algorithm']!r} run, not {algorithm!r}")
         return run
 
     # ------------------------------------------------------------------ config
 
     def write_config(self, algorithm: str, config: Any, **meta: Any) -> None:
-        """Write ``config.toml``: a ``[run]`` table (algorithm, versions, ``meta``) and the config."""
+        """Write ``config.toml``: a ``[run]`` table (algorithm, versions, ``meta``), the config."""
         run_meta = {
             "algorithm": algorithm,
             "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -302,10 +299,8 @@ class RunDirectory:
 def _jsonable(value: Any) -> Any:
     """Numbers from NumPy/TensorFlow as plain floats; NaN/Inf as strings JSON can hold."""
     if hasattr(value, "item") and callable(value.item):
-        try:
+        with contextlib.suppress(ValueError, TypeError):
             value = value.item()
-        except (ValueError, TypeError):
-            pass
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value

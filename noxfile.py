@@ -57,7 +57,9 @@ def _local_closure(name: str) -> list[Path]:
 def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> None:
     # Workspace packages are not on PyPI: install them from their folders together,
     # so the resolver takes rl-core from here and everything else from the registry.
-    session.install(*[str(f) for f in folders], "pytest>=8", *extra)
+    # rl-core comes with its `video` extra: the tests record GIFs.
+    specs = [f"{f}[video]" if f == MEMBERS["rl-core"] else str(f) for f in folders]
+    session.install(*specs, "pytest>=8", *extra)
 
 
 @nox.session
@@ -73,8 +75,7 @@ def _make_test_session(dist: str, folder: Path) -> None:
 
     @nox.session(name=f"tests-{short}")
     def tests(session: nox.Session) -> None:
-        extras = ["pillow"] if dist == "rl-core" else []
-        _install_local(session, _local_closure(dist), *extras)
+        _install_local(session, _local_closure(dist))
         session.run("pytest", str(folder / "tests"), "-p", "no:cacheprovider", *session.posargs)
 
     tests.__doc__ = f"{dist} alone: its own tests in an env with only its declared deps."
@@ -88,7 +89,7 @@ for _dist, _folder in MEMBERS.items():
 @nox.session(name="tests-integration")
 def tests_integration(session: nox.Session) -> None:
     """Cross-package tests (tests/): the CLI end to end and every installed plugin."""
-    _install_local(session, list(MEMBERS.values()), "pillow")
+    _install_local(session, list(MEMBERS.values()))
     session.run("pytest", "tests", "-p", "no:cacheprovider", *session.posargs)
 
 

@@ -120,3 +120,28 @@ def test_existing_run_directory_is_not_overwritten(rl):
     assert rl("train", "toy", "--run-dir", "r", "--steps", "200").code == 0
     again = rl("train", "toy", "--run-dir", "r", "--steps", "200")
     assert again.code == 2 and "already holds a run" in again.err
+
+
+def test_evaluate_writes_a_playable_gif_of_one_episode(rl, tmp_path):
+    args = ["--env", "rl/DeepSea-v0", "--set", "env_kwargs.size=4", "--steps", "400"]
+    assert rl("train", "toy", "--run-dir", "sea", *args).code == 0
+    result = rl("evaluate", "sea", "--episodes", "2", "--video", "sea.gif")
+    assert result.code == 0, result.err
+    from PIL import Image
+
+    with Image.open(tmp_path / "sea.gif") as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 5  # the reset frame and one per step of the 4-step episode
+
+
+def test_evaluate_reports_success_rate_where_the_env_has_one(rl):
+    args = ["--env", "rl/DeepSea-v0", "--set", "env_kwargs.size=3", "--steps", "300"]
+    assert rl("train", "toy", "--run-dir", "sea", *args).code == 0
+    summary = json.loads(rl("evaluate", "sea", "--episodes", "3", "--json").out)
+    assert summary["success_rate"] in (0.0, 1.0)  # a deterministic policy on a deterministic env
+
+
+def test_unsupported_video_format_is_a_clear_error(rl):
+    assert rl("train", "toy", "--run-dir", "r", "--steps", "200").code == 0
+    result = rl("evaluate", "r", "--video", "clip.avi")
+    assert result.code == 2 and "unsupported video format '.avi'" in result.err

@@ -66,7 +66,7 @@ class ToyAgent(Agent[ToyConfig]):
         candidate = self.weights + self.config.noise * self.rng.standard_normal(self.weights.shape)
         next_log = self.num_timesteps + self.config.log_every
         while self.num_timesteps < target_steps:
-            actions = (obs @ candidate > 0).astype(np.int64)
+            actions = (obs.reshape(len(obs), -1) @ candidate > 0).astype(np.int64)
             obs, rewards, terminated, truncated, _ = self.envs.step(actions)
             done = terminated | truncated
             self.stats.update(rewards, done)

@@ -7,13 +7,46 @@ in their constructor, which is early enough.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
+import sys
 
 import numpy as np
 
 from rl_core.errors import DeviceError
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Send file descriptor 2 to /dev/null while TensorFlow's C++ runtime loads.
+
+    TensorFlow prints absl banners (oneDNN notes, "could not find cuda drivers",
+    cuInit failures) before ``TF_CPP_MIN_LOG_LEVEL`` takes effect; only the fd
+    level reaches them. Python exceptions are unaffected: they surface after.
+    """
+    if int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") or 0) < 2:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _tensorflow_and_gpus():
+    with _quiet_native_stderr():
+        import tensorflow as tf
+
+        return tf, tf.config.list_physical_devices("GPU")
+
 
 _DEVICE = re.compile(r"^(auto|cpu|gpu)(?::(\d+))?$")
 _configured: str | None = None
@@ -37,9 +70,7 @@ def configure_device(spec: str = "auto", *, mixed_precision: bool = False) -> st
     """
     global _configured
     kind, index = parse_device(spec)
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
+    tf, gpus = _tensorflow_and_gpus()
     if kind == "auto":
         kind, index = ("gpu", 0) if gpus else ("cpu", None)
     if kind == "gpu":

@@ -220,7 +220,7 @@ def _format_result(result) -> str:
 
 def main(args: list[str] | None = None, pm: pluggy.PluginManager | None = None) -> None:
     """Console-script entry point: one clear line and a non-zero exit on bad input."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         app = build_app(pm)
         app(args=args)

@@ -73,7 +73,7 @@ class TrainingProgress:
         if now - self._last_print >= self.interval_s or step >= self.total:
             self._last_print = now
             sps = metrics.get("charts/SPS") or 0.0
-            eta = (self.total - step) / sps if sps > 0 else float("nan")
+            eta = max(self.total - step, 0) / sps if sps > 0 else float("nan")
             self.console.print(f"{step}/{self.total} steps  {stats}  eta {eta:.0f}s")
 
     def stop(self) -> None:

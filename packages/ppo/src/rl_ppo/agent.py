@@ -1,0 +1,258 @@
+"""PPO: collect rollouts from vector envs, estimate advantages with GAE, update."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+from gymnasium import spaces
+
+from rl_core.agent import Agent
+from rl_core.callbacks import Callback
+from rl_core.envs import make_vector_env
+from rl_core.episode_stats import EpisodeStats
+from rl_core.errors import ConfigError
+from rl_core.math import RunningMeanStd, gae
+from rl_ppo.config import PPOConfig
+from rl_ppo.learning import PPOLearner
+from rl_ppo.networks import ActorCritic
+
+_MAX_SEED = 2**31 - 1
+
+
+class PPO(Agent[PPOConfig]):
+    """Proximal Policy Optimization with a clipped surrogate and GAE.
+
+    >>> agent = PPO(PPOConfig(env="CartPole-v1", seed=0))
+    >>> agent.learn(100_000)
+    >>> actions = agent.predict(observations)
+    """
+
+    algorithm = "ppo"
+    distribution = "rl-ppo"
+    config_class = PPOConfig
+
+    def __init__(self, config: PPOConfig) -> None:
+        super().__init__(config)
+        # SAME_STEP autoreset: every step is a real transition, and the final
+        # observation of a truncated episode arrives in info["final_obs"] for bootstrapping.
+        self.envs = make_vector_env(
+            config.env,
+            config.num_envs,
+            seed=config.seed,
+            env_kwargs=config.env_kwargs,
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+        )
+        obs_space = self.envs.single_observation_space
+        action_space = self.envs.single_action_space
+        if not isinstance(obs_space, spaces.Box):
+            raise ConfigError(
+                f"ppo needs a Box observation space; {config.env} has {type(obs_space).__name__}"
+            )
+        if isinstance(action_space, spaces.Discrete):
+            self.discrete, action_dim = True, int(action_space.n)
+        elif isinstance(action_space, spaces.Box):
+            self.discrete, action_dim = False, int(np.prod(action_space.shape))
+            self.action_low = action_space.low.reshape(-1).astype(np.float32)
+            self.action_high = action_space.high.reshape(-1).astype(np.float32)
+        else:
+            raise ConfigError(
+                f"ppo supports Discrete and Box actions; {config.env} has "
+                f"{type(action_space).__name__}"
+            )
+        self.obs_dim = int(np.prod(obs_space.shape))
+        self.model = ActorCritic(
+            self.obs_dim,
+            action_dim,
+            self.discrete,
+            config.hidden_sizes,
+            config.activation,
+            config.shared_network,
+            config.log_std_init,
+            seed=config.seed,
+        )
+        self.learner = PPOLearner(self.model, config)
+        self.obs_rms = (
+            RunningMeanStd(shape=(self.obs_dim,)) if config.normalize_observations else None
+        )
+        self.return_rms = RunningMeanStd(shape=()) if config.scale_rewards else None
+        self._discounted_return = np.zeros(config.num_envs)
+        self.rng = np.random.default_rng(config.seed)
+        self.stats = EpisodeStats(config.num_envs)
+        self._obs: np.ndarray | None = None
+        self._act = tf.function(self._act_graph)
+        self._greedy = tf.function(self.model.greedy)
+        self._value = tf.function(self.model.value)
+
+    # ------------------------------------------------------------------ acting
+
+    def _act_graph(self, obs: tf.Tensor, seed: tf.Tensor):
+        dist, value = self.model(obs)
+        action = dist.sample(seed=seed)
+        return action, dist.log_prob(action), value
+
+    def _prepare(self, obs: Any, update: bool = False) -> np.ndarray:
+        """Flatten to [batch, obs_dim] float32 and normalize (updating stats in rollouts)."""
+        flat = np.asarray(obs, dtype=np.float32).reshape(-1, self.obs_dim)
+        if self.obs_rms is None:
+            return flat
+        if update:
+            self.obs_rms.update(flat)
+        clip = self.config.clip_observations
+        return self.obs_rms.normalize(flat, clip=clip).astype(np.float32)
+
+    def _to_env(self, actions: np.ndarray) -> np.ndarray:
+        if self.discrete:
+            return actions.astype(np.int64)
+        shape = (len(actions), *self.envs.single_action_space.shape)
+        return np.clip(actions, self.action_low, self.action_high).reshape(shape)
+
+    def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
+        """Actions for a batch of observations (greedy: argmax or the Gaussian mean)."""
+        x = tf.constant(self._prepare(obs))
+        if deterministic:
+            actions = self._greedy(x).numpy()
+        else:
+            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+            actions = self._act(x, seed)[0].numpy()
+        return self._to_env(actions)
+
+    # ---------------------------------------------------------------- learning
+
+    def _scale_rewards(self, rewards: np.ndarray, dones: np.ndarray) -> np.ndarray:
+        """Divide by the running std of the discounted return (as SB3's VecNormalize)."""
+        if self.return_rms is None:
+            return rewards.astype(np.float32)
+        self._discounted_return = self._discounted_return * self.config.gamma + rewards
+        self.return_rms.update(self._discounted_return)
+        self._discounted_return[dones] = 0.0
+        scaled = rewards / np.sqrt(self.return_rms.var + 1e-8)
+        return np.clip(scaled, -10.0, 10.0).astype(np.float32)
+
+    def _collect(self) -> dict[str, np.ndarray]:
+        cfg = self.config
+        T, N = cfg.n_steps, cfg.num_envs
+        act_shape = () if self.discrete else (self.model.pi_head.b.shape[0],)
+        buf = {
+            "obs": np.zeros((T, N, self.obs_dim), np.float32),
+            "actions": np.zeros((T, N, *act_shape), np.int64 if self.discrete else np.float32),
+            "logp": np.zeros((T, N), np.float32),
+            "values": np.zeros((T, N), np.float32),
+            "rewards": np.zeros((T, N), np.float32),
+            "terminated": np.zeros((T, N), bool),
+            "truncated": np.zeros((T, N), bool),
+        }
+        final_obs: list[tuple[int, int, np.ndarray]] = []
+        for t in range(T):
+            x = self._prepare(self._obs, update=True)
+            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+            action, logp, value = (a.numpy() for a in self._act(tf.constant(x), seed))
+            next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(action))
+            dones = terminated | truncated
+            self.stats.update(rewards, dones)
+            self.num_episodes += int(dones.sum())
+            buf["obs"][t], buf["actions"][t], buf["logp"][t], buf["values"][t] = (
+                x,
+                action,
+                logp,
+                value,
+            )
+            buf["rewards"][t] = self._scale_rewards(rewards, dones)
+            buf["terminated"][t], buf["truncated"][t] = terminated, truncated
+            for i in np.flatnonzero(truncated & ~terminated):
+                final_obs.append((t, int(i), info["final_obs"][i]))
+            self._obs = next_obs
+        self.num_timesteps += T * N
+
+        # V(s_{t+1}) for every step: the next step's value, except past the rollout end and
+        # after a time-limit truncation, where the true next state is evaluated in one call.
+        boot = [self._prepare(self._obs)]
+        boot += [self._prepare(o) for _, _, o in final_obs]
+        boot_values = self._value(tf.constant(np.concatenate(boot))).numpy()
+        next_values = np.empty_like(buf["values"])
+        next_values[:-1] = buf["values"][1:]
+        next_values[-1] = boot_values[:N]
+        for (t, i, _), v in zip(final_obs, boot_values[N:], strict=True):
+            next_values[t, i] = v
+        buf["advantages"], buf["returns"] = gae(
+            buf["rewards"],
+            buf["values"],
+            next_values,
+            buf["terminated"],
+            buf["truncated"],
+            cfg.gamma,
+            cfg.gae_lambda,
+        )
+        return buf
+
+    def _learn(self, target_steps: int, callback: Callback) -> None:
+        cfg = self.config
+        if self._obs is None:
+            self._obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
+        while self.num_timesteps < target_steps:
+            progress = min(self.num_timesteps / max(cfg.total_steps, 1), 1.0)
+            lr = cfg.learning_rate * ((1.0 - progress) if cfg.anneal_lr else 1.0)
+            clip = cfg.clip_range * ((1.0 - progress) if cfg.anneal_clip_range else 1.0)
+            buf = self._collect()
+            flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in buf.items()}
+            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+            metrics = self.learner.update(
+                tf.constant(flat["obs"]),
+                tf.constant(flat["actions"]),
+                tf.constant(flat["logp"]),
+                tf.constant(flat["advantages"]),
+                tf.constant(flat["returns"]),
+                tf.constant(flat["values"]),
+                tf.constant(max(lr, 1e-12), tf.float32),
+                tf.constant(max(clip, 1e-6), tf.float32),
+                seed,
+            )
+            record = {f"losses/{k}": float(v) for k, v in metrics.items() if k != "gradient_steps"}
+            y, v = flat["returns"], flat["values"]
+            var_y = np.var(y)
+            record["losses/explained_variance"] = (
+                float(1 - np.var(y - v) / var_y) if var_y > 0 else 0.0
+            )
+            record["charts/learning_rate"] = lr
+            record["charts/clip_range"] = clip
+            record["charts/gradient_steps"] = float(metrics["gradient_steps"])
+            if not self._emit(callback, {**self.stats.summary(), **record}):
+                break
+
+    # ----------------------------------------------------------------- saving
+
+    def _save_state(self, path: Path) -> None:
+        variables = {f"model_{i}": v.numpy() for i, v in enumerate(self.model.variables)}
+        optimizer = {f"adam_{i}": v.numpy() for i, v in enumerate(self.learner.optimizer.slots)}
+        np.savez(path / "weights.npz", **variables, **optimizer)
+        state = {
+            "rng": self.rng.bit_generator.state,
+            "obs_rms": _plain(self.obs_rms.state_dict()) if self.obs_rms else None,
+            "return_rms": _plain(self.return_rms.state_dict()) if self.return_rms else None,
+        }
+        (path / "state.json").write_text(json.dumps(state))
+
+    def _load_state(self, path: Path) -> None:
+        with np.load(path / "weights.npz") as data:
+            for i, v in enumerate(self.model.variables):
+                v.assign(data[f"model_{i}"])
+            for i, v in enumerate(self.learner.optimizer.slots):
+                v.assign(data[f"adam_{i}"])
+        state = json.loads((path / "state.json").read_text())
+        self.rng.bit_generator.state = state["rng"]
+        if self.obs_rms is not None and state["obs_rms"]:
+            self.obs_rms.load_state_dict(_arrays(state["obs_rms"]))
+        if self.return_rms is not None and state["return_rms"]:
+            self.return_rms.load_state_dict(_arrays(state["return_rms"]))
+
+
+def _plain(state: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+
+def _arrays(state: dict) -> dict:
+    return {**state, "mean": np.asarray(state["mean"]), "var": np.asarray(state["var"])}

@@ -1,0 +1,90 @@
+"""PPO settings. Defaults solve CartPole-v1 (they follow the rl-zoo3 tuning for it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rl_core.config import BaseConfig
+
+
+@dataclass
+class PPOConfig(BaseConfig):
+    """Proximal Policy Optimization (Schulman et al., 2017) with GAE."""
+
+    env: str = "CartPole-v1"
+    total_steps: int = 100_000
+    checkpoint_every: int = 25_000
+    eval_episodes: int = 20
+    num_envs: int = 8
+    """Parallel environments (a Gymnasium sync vector env)."""
+    n_steps: int = 32
+    """Steps per environment per rollout; a rollout is num_envs * n_steps transitions."""
+    n_epochs: int = 20
+    """Passes over each rollout."""
+    minibatch_size: int = 256
+    """Transitions per gradient step; must divide num_envs * n_steps."""
+    learning_rate: float = 1e-3
+    """Adam step size at the start of training."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0 over total_steps."""
+    gamma: float = 0.98
+    """Discount factor."""
+    gae_lambda: float = 0.8
+    """GAE lambda: bias (0) vs variance (1) of the advantage estimate."""
+    clip_range: float = 0.2
+    """PPO ratio clip epsilon."""
+    anneal_clip_range: bool = True
+    """Decay the clip range linearly to 0 over total_steps."""
+    clip_value_loss: bool = False
+    """Clip the value update around the old value estimate (by clip_value_range)."""
+    clip_value_range: float = 0.2
+    """Range for value clipping, in the units of the (scaled) returns."""
+    normalize_advantages: bool = True
+    """Normalize advantages per minibatch."""
+    ent_coef: float = 0.0
+    """Entropy bonus coefficient."""
+    vf_coef: float = 0.5
+    """Value loss coefficient."""
+    max_grad_norm: float = 0.5
+    """Clip the global gradient norm to this."""
+    target_kl: float = 0.0
+    """Stop an update's epochs early once the approximate KL exceeds this; 0 disables."""
+    shared_network: bool = True
+    """One torso with policy and value heads (True) or two separate networks."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden layer widths."""
+    activation: str = "tanh"
+    """Hidden activation: tanh or relu."""
+    log_std_init: float = 0.0
+    """Initial log standard deviation of the Gaussian policy (continuous actions)."""
+    normalize_observations: bool = False
+    """Normalize observations by running mean/std (stats saved with the policy)."""
+    scale_rewards: bool = False
+    """Divide rewards by the running std of the discounted return."""
+    clip_observations: float = 10.0
+    """Clip normalized observations to +-this."""
+    adam_eps: float = 1e-5
+    """Adam epsilon."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        batch = self.num_envs * self.n_steps
+        checks = {
+            "num_envs must be >= 1": self.num_envs >= 1,
+            "n_steps must be >= 1": self.n_steps >= 1,
+            "n_epochs must be >= 1": self.n_epochs >= 1,
+            f"minibatch_size must divide num_envs * n_steps = {batch}": (
+                1 <= self.minibatch_size <= batch and batch % self.minibatch_size == 0
+            ),
+            "learning_rate must be > 0": self.learning_rate > 0,
+            "gamma must be in [0, 1]": 0 <= self.gamma <= 1,
+            "gae_lambda must be in [0, 1]": 0 <= self.gae_lambda <= 1,
+            "clip_range must be > 0": self.clip_range > 0,
+            "max_grad_norm must be > 0": self.max_grad_norm > 0,
+            "target_kl must be >= 0": self.target_kl >= 0,
+            "activation must be tanh or relu": self.activation in ("tanh", "relu"),
+            "hidden_sizes must be positive": all(h > 0 for h in self.hidden_sizes),
+        }
+        for message, ok in checks.items():
+            if not ok:
+                raise ValueError(message)

@@ -1,0 +1,144 @@
+"""The PPO update: clipped surrogate, value loss, entropy bonus, all epochs in one graph call."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from rl_ppo.config import PPOConfig
+from rl_ppo.networks import ActorCritic
+
+
+class Adam(tf.Module):
+    """Adam (Kingma & Ba, 2015) over a fixed list of variables.
+
+    Written out rather than taken from Keras so its slots are plain variables we
+    save and restore with the policy, and so the learning rate can be a tensor
+    argument of the compiled update (annealing without retracing).
+    """
+
+    def __init__(self, variables, eps: float, beta1: float = 0.9, beta2: float = 0.999):
+        super().__init__(name="adam")
+        self.targets = list(variables)
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
+        self.iterations = tf.Variable(0.0, trainable=False)
+        self.eps, self.beta1, self.beta2 = eps, beta1, beta2
+
+    @property
+    def slots(self) -> list[tf.Variable]:
+        """The optimizer's own state, in a fixed order (for saving)."""
+        return [self.iterations, *self.m, *self.v]
+
+    def apply(self, grads, lr: tf.Tensor) -> None:
+        self.iterations.assign_add(1.0)
+        t = self.iterations
+        step = lr * tf.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
+            m.assign(self.beta1 * m + (1.0 - self.beta1) * g)
+            v.assign(self.beta2 * v + (1.0 - self.beta2) * tf.square(g))
+            var.assign_sub(step * m / (tf.sqrt(v) + self.eps))
+
+
+def ppo_losses(
+    model: ActorCritic,
+    obs: tf.Tensor,
+    actions: tf.Tensor,
+    old_logp: tf.Tensor,
+    advantages: tf.Tensor,
+    returns: tf.Tensor,
+    old_values: tf.Tensor,
+    clip: tf.Tensor,
+    config: PPOConfig,
+) -> dict[str, tf.Tensor]:
+    """The PPO objective for one minibatch (Schulman et al., 2017, eq. 7 and 9)."""
+    dist, new_values = model(obs)
+    new_logp = dist.log_prob(actions)
+    entropy = tf.reduce_mean(dist.entropy())
+    logratio = new_logp - old_logp
+    ratio = tf.exp(logratio)
+    # k3 estimator of KL(old || new) (Schulman, "Approximating KL divergence"): unbiased, >= 0.
+    approx_kl = tf.reduce_mean((ratio - 1.0) - logratio)
+    clipfrac = tf.reduce_mean(tf.cast(tf.abs(ratio - 1.0) > clip, tf.float32))
+
+    if config.normalize_advantages:
+        mean, var = tf.nn.moments(advantages, axes=[0])
+        advantages = (advantages - mean) / (tf.sqrt(var) + 1e-8)
+    pg_loss1 = -advantages * ratio
+    pg_loss2 = -advantages * tf.clip_by_value(ratio, 1.0 - clip, 1.0 + clip)
+    pg_loss = tf.reduce_mean(tf.maximum(pg_loss1, pg_loss2))
+
+    v_loss_unclipped = tf.square(new_values - returns)
+    if config.clip_value_loss:
+        v_clipped = old_values + tf.clip_by_value(
+            new_values - old_values, -config.clip_value_range, config.clip_value_range
+        )
+        v_loss_clipped = tf.square(v_clipped - returns)
+        v_loss = 0.5 * tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
+    else:
+        v_loss = 0.5 * tf.reduce_mean(v_loss_unclipped)
+
+    loss = pg_loss - config.ent_coef * entropy + config.vf_coef * v_loss
+    return {
+        "loss": loss,
+        "policy_loss": pg_loss,
+        "value_loss": v_loss,
+        "entropy": entropy,
+        "approx_kl": approx_kl,
+        "clipfrac": clipfrac,
+    }
+
+
+METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
+
+
+class PPOLearner(tf.Module):
+    """Runs every epoch and minibatch of one update inside a single ``tf.function`` call."""
+
+    def __init__(self, model: ActorCritic, config: PPOConfig) -> None:
+        super().__init__(name="ppo_learner")
+        self.model = model
+        self.config = config
+        self.optimizer = Adam(model.trainable_variables, eps=config.adam_eps)
+        self.update = tf.function(self._update)
+
+    def _update(self, obs, actions, old_logp, advantages, returns, old_values, lr, clip, seed):
+        cfg = self.config
+        n = tf.shape(obs)[0]
+        mb = cfg.minibatch_size
+        n_minibatches = n // mb
+        variables = self.model.trainable_variables
+        sums = {k: tf.constant(0.0) for k in METRICS}
+        steps = tf.constant(0.0)
+        stop = tf.constant(False)
+        for epoch in tf.range(cfg.n_epochs):
+            if stop:
+                break
+            # Stateless shuffling: the same seed gives the same minibatches, also after a resume.
+            keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
+            order = tf.argsort(keys)
+            for i in tf.range(n_minibatches):
+                idx = order[i * mb : (i + 1) * mb]
+                with tf.GradientTape() as tape:
+                    out = ppo_losses(
+                        self.model,
+                        tf.gather(obs, idx),
+                        tf.gather(actions, idx),
+                        tf.gather(old_logp, idx),
+                        tf.gather(advantages, idx),
+                        tf.gather(returns, idx),
+                        tf.gather(old_values, idx),
+                        clip,
+                        cfg,
+                    )
+                # Early stop as in Stable-Baselines3: past 1.5 * target_kl the step is not taken.
+                if cfg.target_kl > 0 and out["approx_kl"] > 1.5 * cfg.target_kl:
+                    stop = tf.constant(True)
+                    break
+                grads = tape.gradient(out["loss"], variables)
+                grads, _ = tf.clip_by_global_norm(grads, cfg.max_grad_norm)
+                self.optimizer.apply(grads, lr)
+                sums = {k: sums[k] + out[k] for k in METRICS}
+                steps += 1.0
+        metrics = {k: v / tf.maximum(steps, 1.0) for k, v in sums.items()}
+        metrics["gradient_steps"] = steps
+        return metrics

@@ -1,0 +1,97 @@
+"""The actor-critic: a shared torso with policy and value heads, or two separate MLPs."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+
+def orthogonal(shape: tuple[int, int], gain: float, rng: np.random.Generator) -> np.ndarray:
+    """An orthogonal matrix scaled by ``gain`` (Saxe et al., 2014), as PPO implementations use."""
+    rows, cols = shape
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))  # a uniform draw, not one biased by QR's sign convention
+    if rows < cols:
+        q = q.T
+    return (gain * q).astype(np.float32)
+
+
+class Dense(tf.Module):
+    def __init__(self, n_in: int, n_out: int, gain: float, rng: np.random.Generator, name: str):
+        super().__init__(name=name)
+        self.w = tf.Variable(orthogonal((n_in, n_out), gain, rng), name="w")
+        self.b = tf.Variable(tf.zeros([n_out]), name="b")
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        return x @ self.w + self.b
+
+
+class MLP(tf.Module):
+    def __init__(self, n_in: int, hidden: tuple[int, ...], activation: str, rng, name: str):
+        super().__init__(name=name)
+        sizes = (n_in, *hidden)
+        self.layers = [
+            Dense(a, b, np.sqrt(2.0), rng, name=f"{name}_{i}")
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        ]
+        self.activation = tf.tanh if activation == "tanh" else tf.nn.relu
+        self.out_size = sizes[-1]
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        for layer in self.layers:
+            x = self.activation(layer(x))
+        return x
+
+
+class ActorCritic(tf.Module):
+    """pi(a|s) as a TFP distribution and V(s), with orthogonal initialization.
+
+    Gains follow the PPO implementation study (Engstrom et al., 2020; Huang et al.,
+    2022): sqrt(2) in hidden layers, 0.01 for the policy head so the initial
+    policy is near uniform, 1 for the value head.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        discrete: bool,
+        hidden: tuple[int, ...],
+        activation: str,
+        shared: bool,
+        log_std_init: float,
+        seed: int,
+    ) -> None:
+        super().__init__(name="actor_critic")
+        rng = np.random.default_rng(seed)
+        self.discrete = discrete
+        self.shared = shared
+        self.pi_torso = MLP(obs_dim, hidden, activation, rng, "pi_torso")
+        self.v_torso = self.pi_torso if shared else MLP(obs_dim, hidden, activation, rng, "v_torso")
+        width = self.pi_torso.out_size
+        self.pi_head = Dense(width, action_dim, 0.01, rng, "pi_head")
+        self.v_head = Dense(width, 1, 1.0, rng, "v_head")
+        if not discrete:
+            self.log_std = tf.Variable(tf.fill([action_dim], float(log_std_init)), name="log_std")
+
+    def distribution(self, pi_features: tf.Tensor) -> tfd.Distribution:
+        out = self.pi_head(pi_features)
+        if self.discrete:
+            return tfd.Categorical(logits=out)
+        return tfd.Independent(tfd.Normal(out, tf.exp(self.log_std)), reinterpreted_batch_ndims=1)
+
+    def __call__(self, obs: tf.Tensor) -> tuple[tfd.Distribution, tf.Tensor]:
+        pi_features = self.pi_torso(obs)
+        v_features = pi_features if self.shared else self.v_torso(obs)
+        return self.distribution(pi_features), tf.squeeze(self.v_head(v_features), -1)
+
+    def value(self, obs: tf.Tensor) -> tf.Tensor:
+        return tf.squeeze(self.v_head(self.v_torso(obs)), -1)
+
+    def greedy(self, obs: tf.Tensor) -> tf.Tensor:
+        out = self.pi_head(self.pi_torso(obs))
+        return tf.argmax(out, axis=-1) if self.discrete else out

@@ -39,6 +39,23 @@ class Adam(tf.Module):
             var.assign_sub(step * m / (tf.sqrt(v) + self.eps))
 
 
+def clipped_surrogate_loss(ratio: tf.Tensor, advantages: tf.Tensor, clip) -> tf.Tensor:
+    """-E[min(r A, clip(r, 1-eps, 1+eps) A)], written as the max of the negated terms."""
+    pg_loss1 = -advantages * ratio
+    pg_loss2 = -advantages * tf.clip_by_value(ratio, 1.0 - clip, 1.0 + clip)
+    return tf.reduce_mean(tf.maximum(pg_loss1, pg_loss2))
+
+
+def value_loss(new_values, old_values, returns, clip_range: float | None = None) -> tf.Tensor:
+    """0.5 E[(V - R)^2]; with ``clip_range``, the max with the loss of V clipped near V_old."""
+    v_loss_unclipped = tf.square(new_values - returns)
+    if clip_range is None:
+        return 0.5 * tf.reduce_mean(v_loss_unclipped)
+    v_clipped = old_values + tf.clip_by_value(new_values - old_values, -clip_range, clip_range)
+    v_loss_clipped = tf.square(v_clipped - returns)
+    return 0.5 * tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
+
+
 def ppo_losses(
     model: ActorCritic,
     obs: tf.Tensor,
@@ -63,20 +80,9 @@ def ppo_losses(
     if config.normalize_advantages:
         mean, var = tf.nn.moments(advantages, axes=[0])
         advantages = (advantages - mean) / (tf.sqrt(var) + 1e-8)
-    pg_loss1 = -advantages * ratio
-    pg_loss2 = -advantages * tf.clip_by_value(ratio, 1.0 - clip, 1.0 + clip)
-    pg_loss = tf.reduce_mean(tf.maximum(pg_loss1, pg_loss2))
-
-    v_loss_unclipped = tf.square(new_values - returns)
-    if config.clip_value_loss:
-        v_clipped = old_values + tf.clip_by_value(
-            new_values - old_values, -config.clip_value_range, config.clip_value_range
-        )
-        v_loss_clipped = tf.square(v_clipped - returns)
-        v_loss = 0.5 * tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
-    else:
-        v_loss = 0.5 * tf.reduce_mean(v_loss_unclipped)
-
+    pg_loss = clipped_surrogate_loss(ratio, advantages, clip)
+    v_clip = config.clip_value_range if config.clip_value_loss else None
+    v_loss = value_loss(new_values, old_values, returns, v_clip)
     loss = pg_loss - config.ent_coef * entropy + config.vf_coef * v_loss
     return {
         "loss": loss,

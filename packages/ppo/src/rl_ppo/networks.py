@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -36,7 +38,7 @@ class MLP(tf.Module):
         sizes = (n_in, *hidden)
         self.layers = [
             Dense(a, b, np.sqrt(2.0), rng, name=f"{name}_{i}")
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+            for i, (a, b) in enumerate(itertools.pairwise(sizes))
         ]
         self.activation = tf.tanh if activation == "tanh" else tf.nn.relu
         self.out_size = sizes[-1]

@@ -28,7 +28,7 @@ def register_algorithms(register):
     register(
         AlgorithmSpec(
             name="ppo",
-            summary="Proximal Policy Optimization (clipped surrogate, GAE); discrete or continuous.",
+            summary="Proximal Policy Optimization: clipped surrogate, GAE, any Box/Discrete env.",
             config_cls=PPOConfig,
             train=train,
             load_policy=load_policy,

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rl_core.callbacks import Callback
+from rl_core.config import apply_overrides
+from rl_core.errors import ConfigError
+from rl_core.evaluation import evaluate_policy
+from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+from rl_ppo import PPO, PPOConfig
+from rl_ppo.learning import clipped_surrogate_loss, value_loss
+
+
+def small(**overrides) -> PPOConfig:
+    base = {"num_envs": 2, "n_steps": 16, "minibatch_size": 16, "n_epochs": 2, "device": "cpu"}
+    return apply_overrides(PPOConfig(), {**base, **overrides})
+
+
+def test_clipped_surrogate_matches_hand_computation():
+    ratio = tf.constant([0.5, 1.1, 1.5, 0.9])
+    adv = tf.constant([1.0, 2.0, 1.0, -1.0])
+    # eps = 0.2: per sample max(-A r, -A clip(r, 0.8, 1.2))
+    #   r=0.5, A=1:  max(-0.5, -0.8) = -0.5   (unclipped is the pessimistic one)
+    #   r=1.1, A=2:  max(-2.2, -2.2) = -2.2
+    #   r=1.5, A=1:  max(-1.5, -1.2) = -1.2   (gain capped at 1 + eps)
+    #   r=0.9, A=-1: max(0.9, 0.9)   =  0.9
+    expected = (-0.5 - 2.2 - 1.2 + 0.9) / 4
+    assert float(clipped_surrogate_loss(ratio, adv, 0.2)) == pytest.approx(expected)
+
+
+def test_value_loss_with_and_without_clipping():
+    new, old, ret = tf.constant([1.0, 3.0]), tf.constant([0.0, 2.9]), tf.constant([2.0, 2.0])
+    # unclipped: 0.5 * mean((1-2)^2, (3-2)^2) = 0.5
+    assert float(value_loss(new, old, ret)) == pytest.approx(0.5)
+    # clipped at 0.5: V_clip = (0.5, 3.0); losses max((1, 2.25), (1, 1)) = (2.25, 1) -> 0.5 * 1.625
+    assert float(value_loss(new, old, ret, 0.5)) == pytest.approx(0.8125)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"minibatch_size": 100}, "minibatch_size must divide"),
+        ({"gamma": 1.5}, "gamma must be in"),
+        ({"activation": "gelu"}, "activation must be"),
+    ],
+)
+def test_config_validation(override, message):
+    with pytest.raises(ConfigError, match=message):
+        small(**override)
+
+
+def test_dict_observations_are_a_clear_error():
+    with pytest.raises(ConfigError, match="ppo needs a Box observation space"):
+        PPO(small(env="rl/BitFlipping-v0"))
+
+
+def test_discrete_predict_shapes_and_range():
+    agent = PPO(small())
+    obs = np.zeros((5, 4), np.float32)
+    actions = agent.predict(obs)
+    assert actions.shape == (5,) and actions.dtype == np.int64
+    assert set(agent.predict(obs, deterministic=False)) <= {0, 1}
+
+
+def test_continuous_actions_are_clipped_to_bounds():
+    agent = PPO(small(env="Pendulum-v1", log_std_init=3.0))
+    obs = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    actions = agent.predict(obs, deterministic=False)
+    assert actions.shape == (64, 1)
+    assert actions.min() >= -2.0 and actions.max() <= 2.0
+    assert np.any(np.abs(actions) == 2.0)  # std e^3: many samples hit the bounds
+
+
+def test_save_load_restores_policy_normalizer_and_optimizer(tmp_path):
+    agent = PPO(small(normalize_observations=True, scale_rewards=True))
+    agent.learn(64)
+    agent.save(tmp_path / "p")
+    again = PPO.load(tmp_path / "p")
+    obs = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
+    np.testing.assert_array_equal(agent.predict(obs), again.predict(obs))
+    np.testing.assert_allclose(agent.obs_rms.mean, again.obs_rms.mean)
+    assert (
+        float(again.learner.optimizer.iterations) == float(agent.learner.optimizer.iterations) > 0
+    )
+    assert again.num_timesteps == 64
+
+
+def metrics_of(seed: int) -> list[tuple]:
+    class Record(Callback):
+        def __init__(self):
+            self.rows = []
+
+        def on_log(self, agent, metrics):
+            self.rows.append((metrics["global_step"], metrics["losses/value_loss"]))
+
+    record = Record()
+    PPO(small(seed=seed)).learn(96, callbacks=[record])
+    return record.rows
+
+
+def test_a_seeded_run_repeats_exactly():
+    assert metrics_of(3) == metrics_of(3)
+    assert metrics_of(3) != metrics_of(4)
+
+
+def test_callback_returning_false_stops_training():
+    class StopAfterFirst(Callback):
+        def on_log(self, agent, metrics):
+            return False
+
+    agent = PPO(small()).learn(10_000, callbacks=StopAfterFirst())
+    assert agent.num_timesteps == 32  # one rollout of 2 envs x 16 steps
+
+
+def test_target_kl_stops_the_epochs_early():
+    class Steps(Callback):
+        def on_log(self, agent, metrics):
+            self.steps = metrics["charts/gradient_steps"]
+
+    full, early = Steps(), Steps()
+    PPO(small(n_epochs=10, minibatch_size=8, learning_rate=0.05)).learn(32, full)
+    PPO(small(n_epochs=10, minibatch_size=8, learning_rate=0.05, target_kl=1e-4)).learn(32, early)
+    assert full.steps == 40 and early.steps < 40
+
+
+def test_plugin_registers_ppo_in_process():
+    import rl_ppo.plugin
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(rl_ppo.plugin, name="ppo")
+    spec = AlgorithmRegistry(pm).get("ppo")
+    assert spec.default_env == "CartPole-v1" and "pendulum" in spec.presets
+    pendulum = apply_overrides(
+        PPOConfig(), __import__("tomllib").loads(spec.presets["pendulum"].read_text())
+    )
+    assert pendulum.env == "Pendulum-v1"
+
+
+@pytest.mark.learning
+def test_learns_cartpole():
+    agent = PPO(PPOConfig(total_steps=40_000, seed=1, device="cpu"))
+    agent.learn(40_000)
+    result = evaluate_policy(agent, "CartPole-v1", episodes=10, seed=123)
+    assert result.return_mean >= 150, result.returns

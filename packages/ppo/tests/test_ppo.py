@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from rl_ppo import PPO, PPOConfig
+from rl_ppo.learning import clipped_surrogate_loss, value_loss
 
 from rl_core.callbacks import Callback
 from rl_core.config import apply_overrides
 from rl_core.errors import ConfigError
 from rl_core.evaluation import evaluate_policy
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
-from rl_ppo import PPO, PPOConfig
-from rl_ppo.learning import clipped_surrogate_loss, value_loss
 
 
 def small(**overrides) -> PPOConfig:

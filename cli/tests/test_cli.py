@@ -145,3 +145,31 @@ def test_unsupported_video_format_is_a_clear_error(rl):
     assert rl("train", "toy", "--run-dir", "r", "--steps", "200").code == 0
     result = rl("evaluate", "r", "--video", "clip.avi")
     assert result.code == 2 and "unsupported video format '.avi'" in result.err
+
+
+def test_plugins_add_their_own_commands(capsys):
+    import types
+
+    import typer
+
+    from rl_cli.app import main
+    from rl_core import hookimpl
+    from rl_core.plugins import make_plugin_manager
+
+    @hookimpl
+    def register_commands(app):
+        extra = typer.Typer(help="Demo tools.")
+
+        @extra.command()
+        def greet(name: str) -> None:
+            """Say hello."""
+            typer.echo(f"hello {name}")
+
+        app.add_typer(extra, name="demo")
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(types.SimpleNamespace(register_commands=register_commands), name="demo")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "greet", "sea"], pm)
+    assert exit_info.value.code == 0
+    assert "hello sea" in capsys.readouterr().out

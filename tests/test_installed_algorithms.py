@@ -56,3 +56,24 @@ def test_smoke_train_save_load_predict(spec, tmp_path):
     )
     np.testing.assert_array_equal(actions, again.predict(obs, deterministic=True))
     envs.close()
+
+
+def test_rl_list_shows_installed_plugins_without_importing_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from rl_cli.app import main\n"
+        "try:\n"
+        "    main(['list'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('TF-IMPORTED' if 'tensorflow' in sys.modules else 'NO-TF')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "NO-TF" in out
+    for spec in SPECS:
+        assert spec.name in out

@@ -144,3 +144,26 @@ def test_learns_cartpole():
     agent.learn(40_000)
     result = evaluate_policy(agent, "CartPole-v1", episodes=10, seed=123)
     assert result.return_mean >= 150, result.returns
+
+
+@pytest.mark.parametrize(("env", "shared"), [("CartPole-v1", True), ("Pendulum-v1", False)])
+def test_numpy_acting_path_matches_the_tensorflow_policy(env, shared):
+    agent = PPO(small(env=env, shared_network=shared, activation="relu"))
+    agent.learn(32)  # move the weights off their initial values
+    obs = np.random.default_rng(0).normal(size=(16, agent.obs_dim)).astype(np.float32)
+    dist, _ = agent.model(tf.constant(obs))
+    reference = dist.logits if agent.discrete else dist.distribution.loc
+    np.testing.assert_allclose(
+        agent.acting_policy.head(obs), reference.numpy(), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_numpy_sampling_follows_the_policy_distribution():
+    from rl_ppo.networks import NumpyPolicy
+
+    policy = NumpyPolicy(discrete=True, activation="tanh")
+    logits = np.log(np.array([[0.2, 0.3, 0.5]], np.float32))
+    # no hidden layer: weights are just the head, identity on a one-hot input
+    policy.load([np.diag(logits[0]).astype(np.float32), np.zeros(3, np.float32)])
+    draws = policy.act(np.ones((40_000, 3), np.float32), np.random.default_rng(0), False)
+    np.testing.assert_allclose(np.bincount(draws) / len(draws), [0.2, 0.3, 0.5], atol=0.01)

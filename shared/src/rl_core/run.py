@@ -25,6 +25,7 @@ import re
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, distributions, version
 from pathlib import Path
@@ -177,19 +178,25 @@ class RunDirectory:
         self._log_tensorboard(clean)
 
     def _log_tensorboard(self, record: Mapping[str, Any]) -> None:
+        # TensorBoard's own event writer: one protobuf per record, no TensorFlow op per
+        # scalar (tf.summary costs ~0.5 ms per scalar, a quarter of a fast PPO run).
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
         step = record.get("global_step")
         if step is None:
             return
         if self._tb_writer is None:
-            import tensorflow as tf
+            from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-            self._tb_writer = tf.summary.create_file_writer(str(self.path / "tb"))
-        import tensorflow as tf
-
-        with self._tb_writer.as_default(step=int(step)):
-            for key, value in record.items():
-                if key != "global_step" and isinstance(value, (int, float)) and "/" in key:
-                    tf.summary.scalar(key, value)
+            self._tb_writer = EventFileWriter(str(self.path / "tb"))
+        values = [
+            Summary.Value(tag=key, simple_value=float(value))
+            for key, value in record.items()
+            if "/" in key and isinstance(value, (int, float)) and not isinstance(value, bool)
+        ]
+        event = Event(wall_time=time.time(), step=int(step), summary=Summary(value=values))
+        self._tb_writer.add_event(event)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         """All complete records (a line cut short by a kill is skipped)."""

@@ -31,11 +31,13 @@ def train_agent(
     """
     checkpoint = run.latest_checkpoint()
     if checkpoint is not None:
-        agent = agent_cls.load(checkpoint, device=config.device)
-        # Records logged after that checkpoint are replayed by the resumed run.
-        run.truncate_metrics(agent.num_timesteps)
+        # The run's settings win over the checkpoint's where a resume may change them.
+        agent = agent_cls.load(checkpoint, device=config.device, total_steps=config.total_steps)
     else:
         agent = agent_cls(config)
+    # Records logged after the checkpoint (or by a run killed before its first one)
+    # would be logged again by this run.
+    run.truncate_metrics(agent.num_timesteps)
     show = run.show_progress if progress is None else progress
     bar = None
     if show:

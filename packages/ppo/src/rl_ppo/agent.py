@@ -19,7 +19,7 @@ from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd, gae
 from rl_ppo.config import PPOConfig
 from rl_ppo.learning import PPOLearner
-from rl_ppo.networks import ActorCritic
+from rl_ppo.networks import ActorCritic, NumpyPolicy
 
 _MAX_SEED = 2**31 - 1
 
@@ -84,16 +84,16 @@ class PPO(Agent[PPOConfig]):
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: np.ndarray | None = None
-        self._act = tf.function(self._act_graph)
-        self._greedy = tf.function(self.model.greedy)
-        self._value = tf.function(self.model.value)
+        self.acting_policy = NumpyPolicy(self.discrete, config.activation)
+        self.acting_policy.load(self.model.policy_weights())
+        self._rollout_stats = tf.function(self._rollout_stats_graph)
 
     # ------------------------------------------------------------------ acting
 
-    def _act_graph(self, obs: tf.Tensor, seed: tf.Tensor):
-        dist, value = self.model(obs)
-        action = dist.sample(seed=seed)
-        return action, dist.log_prob(action), value
+    def _rollout_stats_graph(self, obs, actions, bootstrap_obs):
+        """log pi_old(a|s) and V(s) for a whole rollout, and V of the bootstrap states."""
+        logp, values = self.model.evaluate(obs, actions)
+        return logp, values, self.model.value(bootstrap_obs)
 
     def _prepare(self, obs: Any, update: bool = False) -> np.ndarray:
         """Flatten to [batch, obs_dim] float32 and normalize (updating stats in rollouts)."""
@@ -113,12 +113,7 @@ class PPO(Agent[PPOConfig]):
 
     def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
         """Actions for a batch of observations (greedy: argmax or the Gaussian mean)."""
-        x = tf.constant(self._prepare(obs))
-        if deterministic:
-            actions = self._greedy(x).numpy()
-        else:
-            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
-            actions = self._act(x, seed)[0].numpy()
+        actions = self.acting_policy.act(self._prepare(obs), self.rng, deterministic)
         return self._to_env(actions)
 
     # ---------------------------------------------------------------- learning
@@ -140,8 +135,6 @@ class PPO(Agent[PPOConfig]):
         buf = {
             "obs": np.zeros((T, N, self.obs_dim), np.float32),
             "actions": np.zeros((T, N, *act_shape), np.int64 if self.discrete else np.float32),
-            "logp": np.zeros((T, N), np.float32),
-            "values": np.zeros((T, N), np.float32),
             "rewards": np.zeros((T, N), np.float32),
             "terminated": np.zeros((T, N), bool),
             "truncated": np.zeros((T, N), bool),
@@ -149,18 +142,12 @@ class PPO(Agent[PPOConfig]):
         final_obs: list[tuple[int, int, np.ndarray]] = []
         for t in range(T):
             x = self._prepare(self._obs, update=True)
-            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
-            action, logp, value = (a.numpy() for a in self._act(tf.constant(x), seed))
+            action = self.acting_policy.act(x, self.rng, deterministic=False)
             next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(action))
             dones = terminated | truncated
             self.stats.update(rewards, dones)
             self.num_episodes += int(dones.sum())
-            buf["obs"][t], buf["actions"][t], buf["logp"][t], buf["values"][t] = (
-                x,
-                action,
-                logp,
-                value,
-            )
+            buf["obs"][t], buf["actions"][t] = x, action
             buf["rewards"][t] = self._scale_rewards(rewards, dones)
             buf["terminated"][t], buf["truncated"][t] = terminated, truncated
             for i in np.flatnonzero(truncated & ~terminated):
@@ -168,11 +155,19 @@ class PPO(Agent[PPOConfig]):
             self._obs = next_obs
         self.num_timesteps += T * N
 
-        # V(s_{t+1}) for every step: the next step's value, except past the rollout end and
-        # after a time-limit truncation, where the true next state is evaluated in one call.
+        # One graph call for the whole rollout: log pi_old(a|s), V(s), and V(s_{t+1}) where
+        # it is not the next step's value: past the rollout end and after a time-limit
+        # truncation (the true final observation).
         boot = [self._prepare(self._obs)]
         boot += [self._prepare(o) for _, _, o in final_obs]
-        boot_values = self._value(tf.constant(np.concatenate(boot))).numpy()
+        logp, values, boot_values = self._rollout_stats(
+            tf.constant(buf["obs"].reshape(T * N, -1)),
+            tf.constant(buf["actions"].reshape(T * N, *act_shape)),
+            tf.constant(np.concatenate(boot)),
+        )
+        buf["logp"] = logp.numpy().reshape(T, N)
+        buf["values"] = values.numpy().reshape(T, N)
+        boot_values = boot_values.numpy()
         next_values = np.empty_like(buf["values"])
         next_values[:-1] = buf["values"][1:]
         next_values[-1] = boot_values[:N]
@@ -211,6 +206,7 @@ class PPO(Agent[PPOConfig]):
                 tf.constant(max(clip, 1e-6), tf.float32),
                 seed,
             )
+            self.acting_policy.load(self.model.policy_weights())
             record = {f"losses/{k}": float(v) for k, v in metrics.items() if k != "gradient_steps"}
             y, v = flat["returns"], flat["values"]
             var_y = np.var(y)
@@ -242,6 +238,7 @@ class PPO(Agent[PPOConfig]):
                 v.assign(data[f"model_{i}"])
             for i, v in enumerate(self.learner.optimizer.slots):
                 v.assign(data[f"adam_{i}"])
+        self.acting_policy.load(self.model.policy_weights())
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
         if self.obs_rms is not None and state["obs_rms"]:

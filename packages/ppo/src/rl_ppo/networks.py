@@ -94,6 +94,56 @@ class ActorCritic(tf.Module):
     def value(self, obs: tf.Tensor) -> tf.Tensor:
         return tf.squeeze(self.v_head(self.v_torso(obs)), -1)
 
-    def greedy(self, obs: tf.Tensor) -> tf.Tensor:
-        out = self.pi_head(self.pi_torso(obs))
-        return tf.argmax(out, axis=-1) if self.discrete else out
+    def evaluate(self, obs: tf.Tensor, actions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """log pi(a|s) and V(s) for a batch: what the learner needs from a rollout."""
+        dist, value = self(obs)
+        return dist.log_prob(actions), value
+
+    def policy_weights(self) -> list[np.ndarray]:
+        """The policy path's parameters as NumPy arrays, for :class:`NumpyPolicy`."""
+        params = [p for layer in self.pi_torso.layers for p in (layer.w, layer.b)]
+        params += [self.pi_head.w, self.pi_head.b]
+        if not self.discrete:
+            params.append(self.log_std)
+        return [p.numpy() for p in params]
+
+
+class NumpyPolicy:
+    """The policy path of :class:`ActorCritic` evaluated in NumPy, for acting.
+
+    A TensorFlow call costs ~0.3-0.6 ms of dispatch whatever the batch, far more
+    than an 8 x 64 x 64 MLP; acting once per vector step in NumPy (a few
+    microseconds) and evaluating log-probabilities and values for the whole
+    rollout in one graph call is what makes rollouts fast. A test pins this
+    forward pass to the TensorFlow one.
+    """
+
+    def __init__(self, discrete: bool, activation: str) -> None:
+        self.discrete = discrete
+        self.activation = np.tanh if activation == "tanh" else (lambda x: np.maximum(x, 0.0))
+        self.weights: list[np.ndarray] = []
+
+    def load(self, weights: list[np.ndarray]) -> None:
+        self.weights = weights
+
+    def head(self, obs: np.ndarray) -> np.ndarray:
+        """Logits (discrete) or the Gaussian mean (continuous)."""
+        w = self.weights
+        n_hidden = (len(w) - (2 if self.discrete else 3)) // 2
+        x = obs
+        for i in range(n_hidden):
+            x = self.activation(x @ w[2 * i] + w[2 * i + 1])
+        return x @ w[2 * n_hidden] + w[2 * n_hidden + 1]
+
+    def act(self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
+        out = self.head(obs)
+        if self.discrete:
+            if deterministic:
+                return out.argmax(axis=-1)
+            # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits).
+            uniform = np.maximum(rng.random(out.shape), 1e-12)
+            return (out - np.log(-np.log(uniform))).argmax(axis=-1)
+        if deterministic:
+            return out
+        std = np.exp(self.weights[-1])
+        return (out + std * rng.standard_normal(out.shape)).astype(np.float32)

@@ -1,95 +1,143 @@
 """Environments under the ``rl/`` namespace, and the env factories every algorithm uses.
 
 Importing this module registers ``rl/BitFlipping-v0``, ``rl/PointMassGoal-v0``,
-``rl/CartPole-v1`` and ``rl/DeepSea-v0`` with Gymnasium. Plain Gymnasium code can
-reach them as ``gym.make("rl_core.envs:rl/DeepSea-v0")``, which imports this
-module first.
+``rl/CartPole-v1`` and ``rl/DeepSea-v0`` with Gymnasium (:func:`register_envs`).
+Plain Gymnasium code can also reach them as ``gym.make("rl_core.envs:rl/DeepSea-v0")``,
+which imports this module first. Only Gymnasium and NumPy are imported here.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
-from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 
 from rl_core.envs.bit_flipping import BitFlippingEnv
-from rl_core.envs.cartpole import CartPoleWrapper
+from rl_core.envs.cartpole import CartPoleWrapper, make_cartpole
 from rl_core.envs.deep_sea import DeepSeaEnv
+from rl_core.envs.goal import GOAL_KEYS, goal_dict_space, is_goal_env
 from rl_core.envs.point_mass import PointMassGoalEnv
 from rl_core.errors import ConfigError
 
 __all__ = [
+    "ENV_IDS",
+    "GOAL_KEYS",
     "BitFlippingEnv",
     "CartPoleWrapper",
     "DeepSeaEnv",
     "PointMassGoalEnv",
     "UnknownEnvironmentError",
+    "find_env_spec",
+    "goal_dict_space",
     "is_goal_env",
+    "make_cartpole",
     "make_env",
     "make_vector_env",
     "register_envs",
 ]
 
-GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
-_ENVS = {
-    "rl/BitFlipping-v0": "rl_core.envs.bit_flipping:BitFlippingEnv",
-    "rl/PointMassGoal-v0": "rl_core.envs.point_mass:PointMassGoalEnv",
-    "rl/CartPole-v1": "rl_core.envs.cartpole:make_cartpole",
-    "rl/DeepSea-v0": "rl_core.envs.deep_sea:DeepSeaEnv",
+NAMESPACE = "rl"
+# name within the namespace -> entry point (strings: registering imports nothing)
+_ENTRY_POINTS = {
+    "BitFlipping-v0": "rl_core.envs.bit_flipping:BitFlippingEnv",
+    "PointMassGoal-v0": "rl_core.envs.point_mass:PointMassGoalEnv",
+    "CartPole-v1": "rl_core.envs.cartpole:make_cartpole",
+    "DeepSea-v0": "rl_core.envs.deep_sea:DeepSeaEnv",
 }
+ENV_IDS = tuple(f"{NAMESPACE}/{name}" for name in _ENTRY_POINTS)
+"""The ids :func:`register_envs` registers."""
 
 
-class UnknownEnvironmentError(ConfigError):
-    """No environment of this id is registered with Gymnasium."""
+class UnknownEnvironmentError(ConfigError, ValueError):
+    """No environment of this id is registered with Gymnasium (the message names close ids)."""
 
 
 def register_envs() -> None:
-    """Register the ``rl/`` environments (safe to call more than once)."""
-    for env_id, entry_point in _ENVS.items():
-        if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point)
+    """Register the ``rl/`` environments with Gymnasium; calling it again does nothing.
+
+    Also meant as a ``gymnasium.envs`` entry point, which (in Gymnasium versions
+    that load plugins) runs while ``gymnasium`` is still importing: so only the
+    registration module, which Gymnasium loads first, is used here, and the
+    namespace is set explicitly because a plugin loader may have set another.
+    """
+    import gymnasium.envs.registration as registration
+
+    with registration.namespace(NAMESPACE):
+        for name, entry_point in _ENTRY_POINTS.items():
+            if f"{NAMESPACE}/{name}" not in registration.registry:
+                registration.register(id=name, entry_point=entry_point)
 
 
-def check_env_id(env_id: str) -> None:
-    """Raise :class:`UnknownEnvironmentError`, naming the closest ids, for an unknown id."""
-    if ":" in env_id:  # "module:EnvId": gymnasium imports the module, then looks it up
-        return
-    if env_id not in gym.registry:
-        close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownEnvironmentError(f"unknown environment {env_id!r}{hint}")
+def _unknown_message(env_id: str) -> str:
+    by_lower = {known.lower(): known for known in gym.registry}
+    close = difflib.get_close_matches(env_id.lower(), list(by_lower), n=3, cutoff=0.6)
+    if close:
+        hint = "did you mean " + ", ".join(repr(by_lower[c]) for c in close) + "?"
+    else:
+        hint = "the rl/ environments are " + ", ".join(ENV_IDS)
+    return f"unknown environment {env_id!r}; {hint}"
+
+
+def find_env_spec(env_id: str) -> EnvSpec:
+    """The registered spec of ``env_id`` (``"module:id"`` imports ``module`` first).
+
+    Raises :class:`UnknownEnvironmentError` naming the closest registered ids
+    when Gymnasium does not know the id (or the module cannot be found).
+    """
+    name = env_id
+    if ":" in env_id:
+        module, _, name = env_id.partition(":")
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if not missing or not (module == missing or module.startswith(missing + ".")):
+                raise  # the module exists but one of its imports is missing
+            raise UnknownEnvironmentError(
+                f"unknown environment {env_id!r}: no module named {missing!r}"
+            ) from None
+    try:
+        return gym.spec(name)
+    except gym.error.Error as exc:
+        raise UnknownEnvironmentError(_unknown_message(name)) from exc
 
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """``gym.make`` with a clear error for an unknown id."""
-    check_env_id(env_id)
-    return gym.make(env_id, **kwargs)
+    """``gymnasium.make(env_id, **kwargs)``; unknown ids raise :class:`UnknownEnvironmentError`."""
+    return gym.make(find_env_spec(env_id), **kwargs)
 
 
 def make_vector_env(
     env_id: str,
     num_envs: int,
-    seed: int | None = None,
+    seed: int | None,
     env_kwargs: Mapping[str, Any] | None = None,
     vectorization: str = "sync",
     **vector_kwargs: Any,
 ) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id`` stepped together, seeded ``seed, seed+1, ...``.
 
-    ``vector_kwargs`` go to the vector env (e.g. ``autoreset_mode``). Sync
-    vectorization is the default: for small envs it beats subprocesses.
+    ``vectorization`` is ``"sync"`` (the default: :class:`~gymnasium.vector.SyncVectorEnv`,
+    faster than subprocesses for small envs) or ``"async"`` (subprocesses).
+    ``vector_kwargs`` go to the vector env (e.g. ``autoreset_mode``). With a
+    ``seed``, the envs are reset once with it (gymnasium seeds copy ``i`` with
+    ``seed + i``) and the action spaces are seeded, so a following
+    ``reset()`` without a seed is repeatable; ``seed=None`` leaves all unseeded.
     """
-    check_env_id(env_id)
-    if vectorization not in ("sync", "async"):
+    mode = getattr(vectorization, "value", vectorization)
+    if mode not in ("sync", "async"):
         raise ConfigError(f"vectorization must be 'sync' or 'async', got {vectorization!r}")
+    if num_envs < 1:
+        raise ConfigError(f"num_envs must be >= 1, got {num_envs}")
     envs = gym.make_vec(
-        env_id,
+        find_env_spec(env_id),
         num_envs=num_envs,
-        vectorization_mode=vectorization,
-        vector_kwargs=vector_kwargs or None,
+        vectorization_mode=mode,
+        vector_kwargs=dict(vector_kwargs),
         **dict(env_kwargs or {}),
     )
     if seed is not None:
@@ -99,9 +147,9 @@ def make_vector_env(
     return envs
 
 
-def is_goal_env(space: gym.Space) -> bool:
-    """Whether ``space`` is a GoalEnv observation (Dict with observation/achieved/desired goal)."""
-    return isinstance(space, spaces.Dict) and all(key in space.spaces for key in GOAL_KEYS)
+def check_env_id(env_id: str) -> None:
+    """Raise :class:`UnknownEnvironmentError` for an id Gymnasium does not know."""
+    find_env_spec(env_id)
 
 
 register_envs()

@@ -1,4 +1,10 @@
-"""The bit-flipping toy of Hindsight Experience Replay (Andrychowicz et al., 2017, sec. 3.1)."""
+"""The bit-flipping toy of Hindsight Experience Replay (Andrychowicz et al., 2017, sec. 3.1).
+
+The state is a vector of ``n`` bits, the goal another one; action ``i`` flips bit
+``i``; the reward is 0 when the state equals the goal and -1 otherwise. With more
+than a few bits a random policy practically never sees a reward of 0, which is
+what HER's goal relabelling fixes.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,25 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-
-def goal_dict_space(low: float, high: float, dim: int) -> spaces.Dict:
-    """The gymnasium-robotics GoalEnv observation: observation, achieved and desired goal."""
-    box = spaces.Box(low, high, shape=(dim,), dtype=np.float32)
-    return spaces.Dict({"observation": box, "achieved_goal": box, "desired_goal": box})
+from rl_core.envs.goal import goal_dict_space
 
 
 class BitFlippingEnv(gym.Env):
     """n bits; each action flips one; reward 0 on reaching the goal, else -1.
 
-    Start and goal are drawn uniformly at random each episode (the goal is redrawn
-    while it equals the start, so every episode needs at least one flip). The
-    episode is truncated after ``max_steps`` (default ``n_bits``) and, with
-    ``terminate_on_success``, terminated on reaching the goal.
+    Start and goal are drawn uniformly at random each episode from
+    ``self.np_random``; the goal is redrawn while it equals the start, so every
+    episode needs at least one flip (the paper does not say; an episode that is
+    solved before the first action would carry no learning signal). The
+    episode is *truncated* (a time limit, not a terminal state) after
+    ``max_steps`` (default ``n_bits``) and, with ``terminate_on_success``,
+    *terminated* on reaching the goal. ``info["is_success"]`` is given on every
+    step and on reset.
+
+    Observations follow gymnasium-robotics' GoalEnv: a Dict of ``observation``,
+    ``achieved_goal`` and ``desired_goal``, each ``Box(0, 1, (n,), float32)``;
+    here ``observation == achieved_goal``. :meth:`compute_reward` and friends
+    take one goal (shape ``(n,)``) or a batch (``(B, n)``).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -34,7 +45,11 @@ class BitFlippingEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         if n_bits < 1:
-            raise ValueError("n_bits must be >= 1")
+            raise ValueError(f"n_bits must be >= 1, got {n_bits}")
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.n_bits = n_bits
         self.max_steps = n_bits if max_steps is None else max_steps
         self.terminate_on_success = terminate_on_success
@@ -42,20 +57,30 @@ class BitFlippingEnv(gym.Env):
         self.observation_space = goal_dict_space(0.0, 1.0, n_bits)
         self.action_space = spaces.Discrete(n_bits)
         self._state = np.zeros(n_bits, dtype=np.float32)
-        self._goal = np.zeros(n_bits, dtype=np.float32)
+        self._goal = np.ones(n_bits, dtype=np.float32)
         self._steps = 0
 
-    def compute_reward(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
-        """0 where the achieved goal equals the desired one, else -1; works on batches."""
-        different = np.any(np.asarray(achieved_goal) != np.asarray(desired_goal), axis=-1)
-        return -different.astype(np.float32)
+    # ---------------------------------------------------------------- GoalEnv API
 
-    def compute_terminated(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
+    def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """0 where the achieved goal equals the desired one, else -1 (float32).
+
+        Vectorized over leading dimensions: ``(n,)`` inputs give a scalar,
+        ``(B, n)`` inputs a ``(B,)`` array. ``info`` is ignored.
+        """
         reached = np.all(np.asarray(achieved_goal) == np.asarray(desired_goal), axis=-1)
-        return reached & self.terminate_on_success
+        return reached.astype(np.float32) - np.float32(1.0)
 
-    def compute_truncated(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
+    def compute_terminated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Whether the goal is reached, if ``terminate_on_success``; vectorized like the reward."""
+        reached = np.all(np.asarray(achieved_goal) == np.asarray(desired_goal), axis=-1)
+        return np.logical_and(reached, self.terminate_on_success)
+
+    def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Never from the goals alone (the time limit is the env's step counter)."""
         return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
+
+    # ---------------------------------------------------------------- gym.Env API
 
     def _obs(self) -> dict[str, np.ndarray]:
         return {
@@ -64,36 +89,41 @@ class BitFlippingEnv(gym.Env):
             "desired_goal": self._goal.copy(),
         }
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self._state = self.np_random.integers(0, 2, self.n_bits).astype(np.float32)
-        self._goal = self._state
-        while np.array_equal(self._goal, self._state):
+        self._goal = self._state.copy()
+        while np.array_equal(self._goal, self._state):  # at least one flip needed
             self._goal = self.np_random.integers(0, 2, self.n_bits).astype(np.float32)
         self._steps = 0
         return self._obs(), {"is_success": False}
 
-    def step(self, action):
-        action = int(action)
-        if not 0 <= action < self.n_bits:
-            raise ValueError(f"action {action} out of range [0, {self.n_bits})")
-        self._state[action] = 1.0 - self._state[action]
+    def step(self, action: Any):
+        index = int(action)
+        if not 0 <= index < self.n_bits:
+            raise ValueError(f"action {action!r} is out of range [0, {self.n_bits})")
+        self._state[index] = 1.0 - self._state[index]
         self._steps += 1
         success = bool(np.array_equal(self._state, self._goal))
-        reward = float(self.compute_reward(self._state, self._goal))
+        reward = float(self.compute_reward(self._state, self._goal, None))
         terminated = success and self.terminate_on_success
         truncated = not terminated and self._steps >= self.max_steps
         return self._obs(), reward, terminated, truncated, {"is_success": success}
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
+        """Top row the bits, middle row the goal (dark = 1), bottom strip green/red per match."""
         if self.render_mode != "rgb_array":
             return None
         cell = 16
-        image = np.full((2 * cell, self.n_bits * cell, 3), 255, dtype=np.uint8)
+        image = np.full((2 * cell + cell // 2, self.n_bits * cell, 3), 255, dtype=np.uint8)
         for row, bits in enumerate((self._state, self._goal)):
             for i, bit in enumerate(bits):
-                color = (40, 40, 40) if bit else (220, 220, 220)
+                color = (40, 40, 40) if bit else (215, 215, 215)
                 image[row * cell + 1 : (row + 1) * cell - 1, i * cell + 1 : (i + 1) * cell - 1] = (
                     color
                 )
+        match = self._state == self._goal
+        for i, same in enumerate(match):
+            color = (60, 170, 60) if same else (200, 50, 50)
+            image[2 * cell + 2 :, i * cell + 1 : (i + 1) * cell - 1] = color
         return image

@@ -8,14 +8,23 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rl_core.envs.bit_flipping import goal_dict_space
+from rl_core.envs.goal import goal_dict_space
 
 
 class PointMassGoalEnv(gym.Env):
-    """Position in [-1, 1]^2, action a velocity in [-1, 1]^2 scaled by ``max_speed``.
+    """Position in [-1, 1]^2; the action is a velocity in [-1, 1]^2 scaled by ``max_speed``.
 
-    Sparse reward: 0 within ``goal_radius`` of the goal, else -1. Truncated after
-    ``max_steps``; never terminated (as in the HER robotics tasks).
+    Each step moves ``position += max_speed * clip(action, -1, 1)``, clipped to
+    the square. Start and goal are uniform in the square each episode (from
+    ``self.np_random``); the goal is redrawn while it lies within
+    ``goal_radius`` of the start, so no episode is solved before it starts.
+    Sparse reward: 0 within ``goal_radius`` (euclidean, inclusive) of the goal,
+    else -1. Truncated after ``max_steps``; never terminated unless
+    ``terminate_on_success`` (the HER robotics tasks do not terminate).
+
+    Observations follow gymnasium-robotics' GoalEnv (``observation`` ==
+    ``achieved_goal`` == the position); :meth:`compute_reward` works on one
+    goal ``(2,)`` or a batch ``(B, 2)``.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -25,27 +34,47 @@ class PointMassGoalEnv(gym.Env):
         max_steps: int = 50,
         goal_radius: float = 0.05,
         max_speed: float = 0.1,
+        terminate_on_success: bool = False,
         render_mode: str | None = None,
     ) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        if not 0.0 < goal_radius < 1.0:
+            raise ValueError(f"goal_radius must be in (0, 1), got {goal_radius}")
+        if max_speed <= 0.0:
+            raise ValueError(f"max_speed must be > 0, got {max_speed}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.max_steps = max_steps
         self.goal_radius = goal_radius
         self.max_speed = max_speed
+        self.terminate_on_success = terminate_on_success
         self.render_mode = render_mode
         self.observation_space = goal_dict_space(-1.0, 1.0, 2)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
         self._pos = np.zeros(2, dtype=np.float32)
-        self._goal = np.zeros(2, dtype=np.float32)
+        self._goal = np.full(2, 0.5, dtype=np.float32)
         self._steps = 0
 
-    def compute_reward(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
-        distance = np.linalg.norm(np.asarray(achieved_goal) - np.asarray(desired_goal), axis=-1)
-        return -(distance > self.goal_radius).astype(np.float32)
+    # ---------------------------------------------------------------- GoalEnv API
 
-    def compute_terminated(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
+    def _reached(self, achieved_goal: Any, desired_goal: Any) -> Any:
+        diff = np.asarray(achieved_goal, dtype=np.float64) - np.asarray(desired_goal)
+        return np.linalg.norm(diff, axis=-1) <= self.goal_radius
+
+    def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """0 within ``goal_radius`` of the goal, else -1 (float32); vectorized, ``info`` ignored."""
+        return self._reached(achieved_goal, desired_goal).astype(np.float32) - np.float32(1.0)
+
+    def compute_terminated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Goal reached, if ``terminate_on_success``; vectorized like the reward."""
+        return np.logical_and(self._reached(achieved_goal, desired_goal), self.terminate_on_success)
+
+    def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Never from the goals alone (the time limit is the env's step counter)."""
         return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
 
-    def compute_truncated(self, achieved_goal, desired_goal, info: Any = None) -> np.ndarray:
-        return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
+    # ---------------------------------------------------------------- gym.Env API
 
     def _obs(self) -> dict[str, np.ndarray]:
         return {
@@ -54,32 +83,38 @@ class PointMassGoalEnv(gym.Env):
             "desired_goal": self._goal.copy(),
         }
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self._pos = self.np_random.uniform(-1, 1, 2).astype(np.float32)
-        self._goal = self.np_random.uniform(-1, 1, 2).astype(np.float32)
+        self._pos = self.np_random.uniform(-1.0, 1.0, 2).astype(np.float32)
+        self._goal = self._pos.copy()
+        while self._reached(self._pos, self._goal):
+            self._goal = self.np_random.uniform(-1.0, 1.0, 2).astype(np.float32)
         self._steps = 0
         return self._obs(), {"is_success": False}
 
-    def step(self, action):
-        action = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
+    def step(self, action: Any):
+        action = np.clip(np.asarray(action, dtype=np.float32).reshape(2), -1.0, 1.0)
         self._pos = np.clip(self._pos + self.max_speed * action, -1.0, 1.0).astype(np.float32)
         self._steps += 1
-        reward = float(self.compute_reward(self._pos, self._goal))
-        truncated = self._steps >= self.max_steps
-        return self._obs(), reward, False, truncated, {"is_success": reward == 0.0}
+        success = bool(self._reached(self._pos, self._goal))
+        reward = 0.0 if success else -1.0
+        terminated = success and self.terminate_on_success
+        truncated = not terminated and self._steps >= self.max_steps
+        return self._obs(), reward, terminated, truncated, {"is_success": success}
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
+        """128x128 image: the goal disc (green, to scale) and the point (red)."""
         if self.render_mode != "rgb_array":
             return None
         size = 128
         image = np.full((size, size, 3), 255, dtype=np.uint8)
-
-        def pixel(p):
-            return np.clip(((p + 1) / 2 * (size - 1)).astype(int), 0, size - 1)
-
-        gx, gy = pixel(self._goal)
-        px, py = pixel(self._pos)
-        image[max(gy - 3, 0) : gy + 4, max(gx - 3, 0) : gx + 4] = (40, 180, 40)
-        image[max(py - 2, 0) : py + 3, max(px - 2, 0) : px + 3] = (200, 40, 40)
+        # pixel centres in world coordinates; image row 0 is y = +1
+        coords = (np.arange(size) + 0.5) / size * 2.0 - 1.0
+        xs, ys = np.meshgrid(coords, -coords)
+        goal_radius = max(self.goal_radius, 2.0 / size)
+        near_goal = (xs - self._goal[0]) ** 2 + (ys - self._goal[1]) ** 2 <= goal_radius**2
+        image[near_goal] = (60, 170, 60)
+        point_radius = 3.0 / size
+        at_point = (xs - self._pos[0]) ** 2 + (ys - self._pos[1]) ** 2 <= point_radius**2
+        image[at_point] = (200, 40, 40)
         return image

@@ -1,0 +1,28 @@
+"""The goal-conditioned observation convention of gymnasium-robotics' ``GoalEnv``.
+
+A goal env observes a :class:`~gymnasium.spaces.Dict` with the keys
+``observation``, ``achieved_goal`` and ``desired_goal`` and exposes
+``compute_reward(achieved_goal, desired_goal, info)`` (plus
+``compute_terminated``/``compute_truncated``) that work on a single goal or on a
+batch, so that Hindsight Experience Replay can recompute rewards for relabelled
+goals. Only NumPy and Gymnasium are needed here (no gymnasium-robotics).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
+
+
+def goal_dict_space(low: float, high: float, dim: int) -> spaces.Dict:
+    """Dict of three ``Box(low, high, (dim,), float32)``: observation, achieved and desired goal."""
+    return spaces.Dict(
+        {key: spaces.Box(low, high, shape=(dim,), dtype=np.float32) for key in GOAL_KEYS}
+    )
+
+
+def is_goal_env(space: spaces.Space) -> bool:
+    """Whether ``space`` is a goal-env observation space (a Dict with the three goal keys)."""
+    return isinstance(space, spaces.Dict) and all(key in space.spaces for key in GOAL_KEYS)

@@ -1,0 +1,223 @@
+"""Registration of the rl/ envs and the env factories (make_env, make_vector_env)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+from importlib.metadata import EntryPoint
+
+import gymnasium as gym
+import gymnasium.envs.registration as registration
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import rl_core.envs as rl_envs
+from rl_core.envs import (
+    ENV_IDS,
+    BitFlippingEnv,
+    DeepSeaEnv,
+    PointMassGoalEnv,
+    UnknownEnvironmentError,
+    is_goal_env,
+    make_env,
+    make_vector_env,
+    register_envs,
+)
+from rl_core.errors import ConfigError, RLError
+
+EXPECTED_IDS = {"rl/BitFlipping-v0", "rl/PointMassGoal-v0", "rl/CartPole-v1", "rl/DeepSea-v0"}
+
+
+def run_python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_make_with_plain_gymnasium_in_a_fresh_interpreter():
+    # Through the `gymnasium.envs` entry point if gymnasium loads it (it stopped loading
+    # plugins in 1.0), else through `import rl_core.envs`. Neither may import TensorFlow.
+    out = run_python(
+        """
+        import sys
+        import gymnasium
+        via = "entry point" if "rl/DeepSea-v0" in gymnasium.registry else "import"
+        if via == "import":
+            import rl_core.envs  # noqa: F401
+        env = gymnasium.make("rl/DeepSea-v0", size=5)
+        obs, _ = env.reset(seed=0)
+        print(via, obs.shape, "tensorflow" in sys.modules, sep="|")
+        """
+    )
+    via, shape, tensorflow = out.split("|")
+    assert via in ("entry point", "import"), out
+    assert shape == "(5, 5)" and tensorflow == "False", out
+
+
+def test_module_prefixed_id_imports_the_package_in_a_fresh_interpreter():
+    out = run_python(
+        """
+        import sys
+        import gymnasium
+        env = gymnasium.make("rl_core.envs:rl/BitFlipping-v0", n_bits=3)
+        print(env.observation_space["desired_goal"].shape, "tensorflow" in sys.modules)
+        """
+    )
+    assert out == "(3,) False"
+
+
+def test_all_envs_registered_and_pass_the_checker():
+    assert set(ENV_IDS) == EXPECTED_IDS
+    assert set(gym.registry) >= EXPECTED_IDS
+    for env_id in sorted(EXPECTED_IDS):
+        env = gym.make(env_id)
+        assert env.spec.id == env_id
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*infinity.*")  # CartPole's Box
+            check_env(env.unwrapped, skip_render_check=True)
+        env.close()
+
+
+def test_register_envs_is_idempotent():
+    specs = {env_id: gym.registry[env_id] for env_id in EXPECTED_IDS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # gymnasium warns "Overriding environment ..."
+        register_envs()
+        register_envs()
+    assert all(gym.registry[env_id] is spec for env_id, spec in specs.items())
+
+
+def test_register_envs_from_scratch_under_a_plugin_loaders_namespace(monkeypatch):
+    for env_id in EXPECTED_IDS:
+        monkeypatch.delitem(gym.registry, env_id)
+    assert not EXPECTED_IDS & set(gym.registry)
+    before = set(gym.registry)
+    with registration.namespace("someplugin"):
+        EntryPoint(name="rl", value="rl_core.envs:register_envs", group="gymnasium.envs").load()()
+    assert set(gym.registry) - before == EXPECTED_IDS
+    assert gym.make("rl/DeepSea-v0", size=3).observation_space.shape == (3, 3)
+
+
+def test_registered_entry_points_build_our_classes():
+    assert isinstance(gym.make("rl/BitFlipping-v0").unwrapped, BitFlippingEnv)
+    assert isinstance(gym.make("rl/PointMassGoal-v0").unwrapped, PointMassGoalEnv)
+    assert isinstance(gym.make("rl/DeepSea-v0").unwrapped, DeepSeaEnv)
+    assert gym.make("rl/DeepSea-v0").unwrapped.size == 10
+
+
+def test_make_env_passes_kwargs():
+    env = make_env("rl/DeepSea-v0", size=4, mapping_seed=3)
+    assert env.observation_space.shape == (4, 4)
+    np.testing.assert_array_equal(
+        env.unwrapped.action_mapping, DeepSeaEnv(4, mapping_seed=3).action_mapping
+    )
+    assert make_env("CartPole-v1").spec.id == "CartPole-v1"  # gymnasium's own ids work too
+
+
+@pytest.mark.parametrize(
+    ("env_id", "suggestion"),
+    [
+        ("rl/DeepSe-v0", "'rl/DeepSea-v0'"),
+        ("rl/deepsea-v0", "'rl/DeepSea-v0'"),
+        ("rl/DeepSea-v3", "'rl/DeepSea-v0'"),
+        ("rl/BitFliping-v0", "'rl/BitFlipping-v0'"),
+        ("DeepSea-v0", "'rl/DeepSea-v0'"),
+        ("rl_core.envs:rl/PointMass-v0", "'rl/PointMassGoal-v0'"),
+    ],
+)
+def test_unknown_id_raises_with_the_closest_ids(env_id, suggestion):
+    with pytest.raises(UnknownEnvironmentError) as excinfo:
+        make_env(env_id)
+    message = str(excinfo.value)
+    assert "\n" not in message and repr(env_id.split(":")[-1]) in message
+    assert f"did you mean {suggestion}" in message
+    assert isinstance(excinfo.value, ValueError) and isinstance(excinfo.value, RLError)
+
+
+def test_unknown_id_without_close_matches_and_unknown_module():
+    with pytest.raises(UnknownEnvironmentError, match="rl/DeepSea-v0"):
+        make_env("zzzzzzzzzzzzzzzzzzzz")  # lists the rl/ ids instead
+    with pytest.raises(UnknownEnvironmentError, match="no module named 'no_such_module_xyz'"):
+        make_env("no_such_module_xyz:rl/DeepSea-v0")
+    with pytest.raises(UnknownEnvironmentError):
+        make_vector_env("rl/Nope-v0", 2, seed=0)
+
+
+def test_make_vector_env_seeding_is_repeatable():
+    def rollout(seed):
+        envs = make_vector_env("rl/BitFlipping-v0", 3, seed, env_kwargs={"n_bits": 16})
+        assert isinstance(envs, gym.vector.SyncVectorEnv) and envs.num_envs == 3
+        obs, _ = envs.reset()  # no seed: continues from the seeded generators
+        actions = envs.action_space.sample()
+        next_obs, *_ = envs.step(actions)
+        envs.close()
+        return obs, actions, next_obs
+
+    first, second, other = rollout(7), rollout(7), rollout(8)
+    for key in ("observation", "desired_goal"):
+        np.testing.assert_array_equal(first[0][key], second[0][key])
+        np.testing.assert_array_equal(first[2][key], second[2][key])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert first[0]["observation"].shape == (3, 16)
+    assert not np.array_equal(first[0]["desired_goal"], other[0]["desired_goal"])
+    # copies are seeded seed, seed+1, ...: they differ from each other
+    assert not np.array_equal(first[0]["desired_goal"][0], first[0]["desired_goal"][1])
+
+
+def test_make_vector_env_seeds_copies_like_single_envs():
+    envs = make_vector_env("rl/PointMassGoal-v0", 2, seed=10)
+    obs, _ = envs.reset(seed=10)
+    for i in range(2):
+        single, _ = PointMassGoalEnv().reset(seed=10 + i)
+        np.testing.assert_array_equal(obs["desired_goal"][i], single["desired_goal"])
+    envs.close()
+
+
+def test_make_vector_env_async_and_vector_kwargs():
+    envs = make_vector_env(
+        "rl/DeepSea-v0",
+        2,
+        seed=0,
+        env_kwargs={"size": 4},
+        vectorization="async",
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
+    try:
+        assert isinstance(envs, gym.vector.AsyncVectorEnv)
+        assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+        obs, _ = envs.reset(seed=0)
+        assert obs.shape == (2, 4, 4)
+        for _ in range(4):  # N steps: every copy terminates and is reset in the same step
+            obs, _, terminated, truncated, _ = envs.step(np.zeros(2, dtype=np.int64))
+        assert terminated.all() and not truncated.any()
+        assert np.all(obs[:, 0, 0] == 1.0)  # SAME_STEP: already the next episode's start
+    finally:
+        envs.close()
+
+
+def test_make_vector_env_rejects_unknown_vectorization():
+    with pytest.raises(ConfigError, match="vectorization"):
+        make_vector_env("rl/DeepSea-v0", 2, seed=0, vectorization="threads")
+
+
+def test_is_goal_env():
+    assert is_goal_env(BitFlippingEnv().observation_space)
+    assert is_goal_env(PointMassGoalEnv().observation_space)
+    assert not is_goal_env(DeepSeaEnv().observation_space)
+    box = gym.spaces.Box(0, 1, (2,))
+    assert not is_goal_env(gym.spaces.Dict({"observation": box, "achieved_goal": box}))
+    assert not is_goal_env(gym.spaces.Tuple((box, box, box)))
+
+
+def test_importing_the_package_registers_the_envs():
+    assert rl_envs.register_envs is register_envs
+    assert all(env_id in gym.registry for env_id in rl_envs.ENV_IDS)

@@ -86,7 +86,8 @@ class PPO(Agent[PPOConfig]):
         self._obs: np.ndarray | None = None
         self.acting_policy = NumpyPolicy(self.discrete, config.activation)
         self.acting_policy.load(self.model.policy_weights())
-        self._rollout_stats = tf.function(self._rollout_stats_graph)
+        # reduce_retracing: the number of bootstrap states varies with the truncations.
+        self._rollout_stats = tf.function(self._rollout_stats_graph, reduce_retracing=True)
 
     # ------------------------------------------------------------------ acting
 

@@ -121,8 +121,10 @@ def summarize(bench: Benchmark, results: list[dict]) -> str:
         to_target = f"{int(statistics.median(steps)):,}" if steps else "not reached"
     sps = statistics.mean(r["sps"] for r in results)
     wall = statistics.mean(r["wall_s"] for r in results)
+    config = tomllib.loads((Path(results[0]["run_dir"]) / "config.toml").read_text())["config"]
+    env = config["env"] + (f" (preset {bench.preset})" if bench.preset else "")
     return (
-        f"| {bench.name} | {bench.algo} | {bench.env or 'default'} | {results[0]['steps']:,} "
+        f"| {bench.name} | {bench.algo} | {env} | {results[0]['steps']:,} "
         f"| {len(results)} | {final} | {hit} | {to_target} | {sps:,.0f} | {wall:.0f} s "
         f"| {dt.date.today().isoformat()} | {machine()} |"
     )

@@ -44,6 +44,8 @@ def test_value_loss_with_and_without_clipping():
         ({"minibatch_size": 100}, "minibatch_size must divide"),
         ({"gamma": 1.5}, "gamma must be in"),
         ({"activation": "gelu"}, "activation must be"),
+        ({"vf_coef": -1.0}, "vf_coef must be >= 0"),
+        ({"num_envs": 0}, "num_envs must be >= 1"),
     ],
 )
 def test_config_validation(override, message):
@@ -87,13 +89,32 @@ def test_save_load_restores_policy_normalizer_and_optimizer(tmp_path):
     assert again.num_timesteps == 64
 
 
+def test_load_refuses_weights_of_another_network(tmp_path):
+    from rl_core.errors import RunDirectoryError
+
+    PPO(small()).save(tmp_path / "p")
+    with pytest.raises(RunDirectoryError, match="do not fit this network"):
+        PPO.load(tmp_path / "p", hidden_sizes=[32])
+
+
+def test_continuous_save_load_round_trip(tmp_path):
+    agent = PPO(small(env="Pendulum-v1", shared_network=False, normalize_observations=True))
+    agent.learn(32)
+    agent.save(tmp_path / "p")
+    again = PPO.load(tmp_path / "p")
+    obs = np.random.default_rng(2).normal(size=(8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(agent.predict(obs), again.predict(obs))
+    np.testing.assert_array_equal(agent.model.log_std.numpy(), again.model.log_std.numpy())
+
+
 def metrics_of(seed: int) -> list[tuple]:
     class Record(Callback):
         def __init__(self):
             self.rows = []
 
         def on_log(self, agent, metrics):
-            self.rows.append((metrics["global_step"], metrics["losses/value_loss"]))
+            # Everything but the wall-clock speed must repeat bit for bit.
+            self.rows.append(tuple(sorted((k, v) for k, v in metrics.items() if k != "charts/SPS")))
 
     record = Record()
     PPO(small(seed=seed)).learn(96, callbacks=[record])
@@ -167,3 +188,32 @@ def test_numpy_sampling_follows_the_policy_distribution():
     policy.load([np.diag(logits[0]).astype(np.float32), np.zeros(3, np.float32)])
     draws = policy.act(np.ones((40_000, 3), np.float32), np.random.default_rng(0), False)
     np.testing.assert_allclose(np.bincount(draws) / len(draws), [0.2, 0.3, 0.5], atol=0.01)
+
+
+def test_truncated_steps_bootstrap_from_the_true_final_observation():
+    # Pendulum never terminates and is truncated at 200 steps: a 208-step rollout crosses
+    # one time limit per env, where the advantage must use V(final_obs), not V(reset obs).
+    agent = PPO(small(env="Pendulum-v1", n_steps=208, minibatch_size=208, gae_lambda=0.9))
+    real_step, final = agent.envs.step, {}
+
+    def step(actions):
+        out = real_step(actions)
+        for i in np.flatnonzero(out[3]):
+            final[i] = out[4]["final_obs"][i]
+        return out
+
+    agent.envs.step = step
+    agent._obs, _ = agent.envs.reset(seed=0)
+    buf = agent._collect()
+    t_trunc = np.argwhere(buf["truncated"])
+    assert sorted(i for _, i in t_trunc) == [0, 1] and not buf["terminated"].any()
+    for t, i in t_trunc:
+        v_final = float(agent.model.value(tf.constant(final[i][None], tf.float32))[0])
+        # carry is 0 at an episode end, so A_t is the one-step TD error with the bootstrap.
+        expected = buf["rewards"][t, i] + agent.config.gamma * v_final - buf["values"][t, i]
+        assert buf["advantages"][t, i] == pytest.approx(expected, abs=1e-5)
+        # and the step before reaches across to it, not to the next episode's first state
+        delta = buf["rewards"][t - 1, i] + agent.config.gamma * buf["values"][t, i]
+        delta -= buf["values"][t - 1, i]
+        lam_gamma = agent.config.gamma * agent.config.gae_lambda
+        assert buf["advantages"][t - 1, i] == pytest.approx(delta + lam_gamma * expected, abs=1e-4)

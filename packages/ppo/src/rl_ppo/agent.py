@@ -15,7 +15,7 @@ from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_vector_env
 from rl_core.episode_stats import EpisodeStats
-from rl_core.errors import ConfigError
+from rl_core.errors import ConfigError, RunDirectoryError
 from rl_core.math import RunningMeanStd, gae
 from rl_ppo.config import PPOConfig
 from rl_ppo.learning import PPOLearner
@@ -140,7 +140,7 @@ class PPO(Agent[PPOConfig]):
             "terminated": np.zeros((T, N), bool),
             "truncated": np.zeros((T, N), bool),
         }
-        final_obs: list[tuple[int, int, np.ndarray]] = []
+        final_obs: list[tuple[int, int, np.ndarray]] = []  # (t, env, normalized s_{t+1})
         for t in range(T):
             x = self._prepare(self._obs, update=True)
             action = self.acting_policy.act(x, self.rng, deterministic=False)
@@ -151,16 +151,16 @@ class PPO(Agent[PPOConfig]):
             buf["obs"][t], buf["actions"][t] = x, action
             buf["rewards"][t] = self._scale_rewards(rewards, dones)
             buf["terminated"][t], buf["truncated"][t] = terminated, truncated
+            # Normalized now, with the statistics the policy saw at this step, like buf["obs"].
             for i in np.flatnonzero(truncated & ~terminated):
-                final_obs.append((t, int(i), info["final_obs"][i]))
+                final_obs.append((t, int(i), self._prepare(info["final_obs"][i])))
             self._obs = next_obs
         self.num_timesteps += T * N
 
         # One graph call for the whole rollout: log pi_old(a|s), V(s), and V(s_{t+1}) where
         # it is not the next step's value: past the rollout end and after a time-limit
         # truncation (the true final observation).
-        boot = [self._prepare(self._obs)]
-        boot += [self._prepare(o) for _, _, o in final_obs]
+        boot = [self._prepare(self._obs), *(o for _, _, o in final_obs)]
         logp, values, boot_values = self._rollout_stats(
             tf.constant(buf["obs"].reshape(T * N, -1)),
             tf.constant(buf["actions"].reshape(T * N, *act_shape)),
@@ -188,7 +188,10 @@ class PPO(Agent[PPOConfig]):
     def _learn(self, target_steps: int, callback: Callback) -> None:
         cfg = self.config
         if self._obs is None:
+            # Fresh episodes (also on resume: env states are not saved), so the running
+            # discounted return of reward scaling starts from zero too.
             self._obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
+            self._discounted_return[:] = 0.0
         while self.num_timesteps < target_steps:
             progress = min(self.num_timesteps / max(cfg.total_steps, 1), 1.0)
             lr = cfg.learning_rate * ((1.0 - progress) if cfg.anneal_lr else 1.0)
@@ -222,10 +225,21 @@ class PPO(Agent[PPOConfig]):
 
     # ----------------------------------------------------------------- saving
 
+    def _named_state(self) -> dict[str, tf.Variable]:
+        """Network weights and Adam's moments, by name (see ``ActorCritic.named_variables``)."""
+        named = self.model.named_variables()
+        opt = self.learner.optimizer
+        slot_names = {id(v): name for name, v in named.items()}
+        state = dict(named)
+        state["adam/iterations"] = opt.iterations
+        for var, m, v in zip(opt.targets, opt.m, opt.v, strict=True):
+            state[f"adam/m/{slot_names[id(var)]}"] = m
+            state[f"adam/v/{slot_names[id(var)]}"] = v
+        return state
+
     def _save_state(self, path: Path) -> None:
-        variables = {f"model_{i}": v.numpy() for i, v in enumerate(self.model.variables)}
-        optimizer = {f"adam_{i}": v.numpy() for i, v in enumerate(self.learner.optimizer.slots)}
-        np.savez(path / "weights.npz", **variables, **optimizer)
+        arrays = {name: v.numpy() for name, v in self._named_state().items()}
+        np.savez(path / "weights.npz", **arrays)
         state = {
             "rng": self.rng.bit_generator.state,
             "obs_rms": _plain(self.obs_rms.state_dict()) if self.obs_rms else None,
@@ -234,11 +248,20 @@ class PPO(Agent[PPOConfig]):
         (path / "state.json").write_text(json.dumps(state))
 
     def _load_state(self, path: Path) -> None:
+        variables = self._named_state()
         with np.load(path / "weights.npz") as data:
-            for i, v in enumerate(self.model.variables):
-                v.assign(data[f"model_{i}"])
-            for i, v in enumerate(self.learner.optimizer.slots):
-                v.assign(data[f"adam_{i}"])
+            saved = {name: data[name] for name in data.files}
+        mismatched = sorted(
+            set(variables) ^ set(saved)
+            | {n for n in set(variables) & set(saved) if variables[n].shape != saved[n].shape}
+        )
+        if mismatched:
+            raise RunDirectoryError(
+                f"{path}: the saved weights do not fit this network ({', '.join(mismatched[:4])}"
+                f"{', ...' if len(mismatched) > 4 else ''}); was it saved with other settings?"
+            )
+        for name, var in variables.items():
+            var.assign(saved[name])
         self.acting_policy.load(self.model.policy_weights())
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]

@@ -12,9 +12,13 @@ class PPOConfig(BaseConfig):
     """Proximal Policy Optimization (Schulman et al., 2017) with GAE."""
 
     env: str = "CartPole-v1"
+    """Gymnasium environment id (Box observations; Discrete or Box actions)."""
     total_steps: int = 100_000
+    """Environment steps to train for (summed over parallel envs); also the annealing horizon."""
     checkpoint_every: int = 25_000
+    """Environment steps between checkpoints (a killed run loses at most this many)."""
     eval_episodes: int = 20
+    """Episodes of the final greedy evaluation."""
     num_envs: int = 8
     """Parallel environments (a Gymnasium sync vector env)."""
     n_steps: int = 32
@@ -80,6 +84,11 @@ class PPOConfig(BaseConfig):
             "gamma must be in [0, 1]": 0 <= self.gamma <= 1,
             "gae_lambda must be in [0, 1]": 0 <= self.gae_lambda <= 1,
             "clip_range must be > 0": self.clip_range > 0,
+            "clip_value_range must be > 0": self.clip_value_range > 0,
+            "ent_coef must be >= 0": self.ent_coef >= 0,
+            "vf_coef must be >= 0": self.vf_coef >= 0,
+            "adam_eps must be > 0": self.adam_eps > 0,
+            "clip_observations must be > 0": self.clip_observations > 0,
             "max_grad_norm must be > 0": self.max_grad_norm > 0,
             "target_kl must be >= 0": self.target_kl >= 0,
             "activation must be tanh or relu": self.activation in ("tanh", "relu"),

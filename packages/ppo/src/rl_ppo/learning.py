@@ -24,11 +24,6 @@ class Adam(tf.Module):
         self.iterations = tf.Variable(0.0, trainable=False)
         self.eps, self.beta1, self.beta2 = eps, beta1, beta2
 
-    @property
-    def slots(self) -> list[tf.Variable]:
-        """The optimizer's own state, in a fixed order (for saving)."""
-        return [self.iterations, *self.m, *self.v]
-
     def apply(self, grads, lr: tf.Tensor) -> None:
         self.iterations.assign_add(1.0)
         t = self.iterations

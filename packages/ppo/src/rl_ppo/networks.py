@@ -99,6 +99,23 @@ class ActorCritic(tf.Module):
         dist, value = self(obs)
         return dist.log_prob(actions), value
 
+    def named_variables(self) -> dict[str, tf.Variable]:
+        """Every variable under a stable, readable name: the keys of the saved weights.
+
+        Names (not ``tf.Module.variables``' order) tie a file to the network, so a file
+        from a different architecture fails loudly on load instead of loading shuffled.
+        """
+        named: dict[str, tf.Variable] = {}
+        torsos = [self.pi_torso] if self.shared else [self.pi_torso, self.v_torso]
+        for torso in torsos:
+            for i, layer in enumerate(torso.layers):
+                named[f"{torso.name}/{i}/w"], named[f"{torso.name}/{i}/b"] = layer.w, layer.b
+        for head in (self.pi_head, self.v_head):
+            named[f"{head.name}/w"], named[f"{head.name}/b"] = head.w, head.b
+        if not self.discrete:
+            named["log_std"] = self.log_std
+        return named
+
     def policy_weights(self) -> list[np.ndarray]:
         """The policy path's parameters as NumPy arrays, for :class:`NumpyPolicy`."""
         params = [p for layer in self.pi_torso.layers for p in (layer.w, layer.b)]

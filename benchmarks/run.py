@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,7 @@ def update_results(name: str, row: str) -> None:
 
 def run_benchmark(bench: Benchmark) -> None:
     root = HERE / "runs" / bench.name
+    shutil.rmtree(root, ignore_errors=True)  # scratch space of the previous run of this entry
     results = [run_seed(bench, seed, root) for seed in bench.seeds]
     for r in results:
         print(json.dumps(r))

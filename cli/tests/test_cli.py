@@ -173,3 +173,12 @@ def test_plugins_add_their_own_commands(capsys):
         main(["demo", "greet", "sea"], pm)
     assert exit_info.value.code == 0
     assert "hello sea" in capsys.readouterr().out
+
+
+def test_a_finished_run_checkpoints_its_last_step_so_resume_continues_from_there(rl, tmp_path):
+    assert rl("train", "toy", "--run-dir", "r", "--steps", "1100").code == 0
+    run = RunDirectory(tmp_path / "r")
+    assert [run.checkpoint_step(p) for p in run.checkpoints()] == [500, 1000, 1100]
+    assert rl("resume", "r", "--steps", "1300").code == 0
+    steps = [r["global_step"] for r in run.read_metrics()]
+    assert steps == list(range(100, 1301, 100))

@@ -247,6 +247,14 @@ class RunDirectory:
                 found.append((int(match.group(1)), child))
         return [p for _, p in sorted(found)]
 
+    @staticmethod
+    def checkpoint_step(checkpoint: Path) -> int:
+        """The env step a checkpoint directory was written at."""
+        match = _STEP_DIR.match(checkpoint.name)
+        if not match:
+            raise RunDirectoryError(f"{checkpoint} is not a checkpoint directory")
+        return int(match.group(1))
+
     def latest_checkpoint(self) -> Path | None:
         found = self.checkpoints()
         return found[-1] if found else None

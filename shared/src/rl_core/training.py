@@ -57,6 +57,10 @@ def train_agent(
     finally:
         run.close()
     if agent.num_timesteps >= config.total_steps and not run_callback.interrupted:
+        latest = run.latest_checkpoint()
+        if latest is None or run.checkpoint_step(latest) < agent.num_timesteps:
+            # So that `rl resume --steps N` continues from the end, not the last interval.
+            run_callback.save_checkpoint(agent)
         run.save_policy(agent.save)
     run.interrupted = run_callback.interrupted
     return agent

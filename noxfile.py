@@ -88,9 +88,18 @@ for _dist, _folder in MEMBERS.items():
 
 @nox.session(name="tests-integration")
 def tests_integration(session: nox.Session) -> None:
-    """Cross-package tests (tests/): the CLI end to end and every installed plugin."""
-    _install_local(session, list(MEMBERS.values()))
+    """Cross-package tests (tests/): every installed plugin, and the example plugin in a fresh env."""
+    # uv builds the fresh virtualenv that the example-plugin test installs into.
+    _install_local(session, list(MEMBERS.values()), "uv>=0.8")
     session.run("pytest", "tests", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors (generated pages first)."""
+    _install_local(session, list(MEMBERS.values()), "mkdocs>=1.6", "mkdocs-material>=9.5")
+    session.run("python", "docs/generate.py")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / ".nox" / "site"))
 
 
 @nox.session

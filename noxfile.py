@@ -88,7 +88,7 @@ for _dist, _folder in MEMBERS.items():
 
 @nox.session(name="tests-integration")
 def tests_integration(session: nox.Session) -> None:
-    """Cross-package tests (tests/): every installed plugin, and the example plugin in a fresh env."""
+    """Cross-package tests: every installed plugin, the example plugin in a fresh env."""
     # uv builds the fresh virtualenv that the example-plugin test installs into.
     _install_local(session, list(MEMBERS.values()), "uv>=0.8")
     session.run("pytest", "tests", "-p", "no:cacheprovider", *session.posargs)

@@ -126,26 +126,27 @@ class PPOLearner(tf.Module):
         sums = {k: tf.constant(0.0) for k in METRICS}
         steps = tf.constant(0.0)
         stop = tf.constant(False)
+        batch = (obs, actions, old_logp, advantages, returns, old_values)
+
+        if cfg.minibatch_size == cfg.num_envs * cfg.n_steps:
+
+            def minibatch(epoch, i):
+                return batch  # one minibatch per epoch: the sample order changes nothing
+
+        else:
+
+            def minibatch(epoch, i):
+                # Stateless shuffling: the same seed gives the same minibatches, also on resume.
+                keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
+                idx = tf.argsort(keys)[i * mb : (i + 1) * mb]
+                return tuple(tf.gather(x, idx) for x in batch)
+
         for epoch in tf.range(cfg.n_epochs):
             if stop:
                 break
-            # Stateless shuffling: the same seed gives the same minibatches, also after a resume.
-            keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
-            order = tf.argsort(keys)
             for i in tf.range(n_minibatches):
-                idx = order[i * mb : (i + 1) * mb]
                 with tf.GradientTape() as tape:
-                    out = ppo_losses(
-                        self.model,
-                        tf.gather(obs, idx),
-                        tf.gather(actions, idx),
-                        tf.gather(old_logp, idx),
-                        tf.gather(advantages, idx),
-                        tf.gather(returns, idx),
-                        tf.gather(old_values, idx),
-                        clip,
-                        cfg,
-                    )
+                    out = ppo_losses(self.model, *minibatch(epoch, i), clip, cfg)
                 # Early stop as in Stable-Baselines3: past 1.5 * target_kl the step is not taken.
                 if cfg.target_kl > 0 and out["approx_kl"] > 1.5 * cfg.target_kl:
                     stop = tf.constant(True)

@@ -182,3 +182,9 @@ def test_a_finished_run_checkpoints_its_last_step_so_resume_continues_from_there
     assert rl("resume", "r", "--steps", "1300").code == 0
     steps = [r["global_step"] for r in run.read_metrics()]
     assert steps == list(range(100, 1301, 100))
+
+
+def test_a_run_that_fails_before_logging_leaves_no_directory(rl, tmp_path):
+    result = rl("train", "toy", "--run-dir", "bad", "--env", "rl/BitFlipping-v0")
+    assert result.code != 0 and "Traceback" not in result.err
+    assert not (tmp_path / "bad").exists()

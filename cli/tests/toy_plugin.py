@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from gymnasium.spaces import Box
 
 from rl_core import AlgorithmSpec, hookimpl
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.config import BaseConfig
 from rl_core.episode_stats import EpisodeStats
+from rl_core.errors import ConfigError
 
 
 @dataclass
@@ -52,6 +54,8 @@ class ToyAgent(Agent[ToyConfig]):
         from rl_core.envs import make_vector_env
 
         self.envs = make_vector_env(config.env, config.num_envs, config.seed, config.env_kwargs)
+        if not isinstance(self.envs.single_observation_space, Box):
+            raise ConfigError(f"toy needs Box observations; {config.env} has another space")
         self.rng = np.random.default_rng(config.seed)
         dim = int(np.prod(self.envs.single_observation_space.shape))
         self.weights = np.zeros(dim)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -90,7 +91,14 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
 
         resolved = configure_device(cfg.device)
         run.write_config(spec.name, cfg, device=resolved, command=" ".join(sys.argv))
-        _train_and_report(spec, cfg, run)
+        try:
+            _train_and_report(spec, cfg, run)
+        except RLError:
+            # A run that failed before logging anything (e.g. an env the algorithm cannot
+            # handle) leaves nothing worth keeping; don't leave a directory behind.
+            if not run.read_metrics() and run.latest_checkpoint() is None:
+                shutil.rmtree(run.path, ignore_errors=True)
+            raise
 
     @app.command()
     def resume(

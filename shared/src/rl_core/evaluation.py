@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from rl_core.algorithm import Policy
@@ -80,10 +81,16 @@ def evaluate_policy(
         raise ConfigError("--episodes must be >= 1")
     kwargs = dict(env_kwargs or {})
     num_envs = min(num_envs, episodes)
-    envs = [
-        make_env(env_id, **kwargs, **({"render_mode": "rgb_array"} if video and i == 0 else {}))
-        for i in range(num_envs)
-    ]
+    try:
+        envs = [
+            make_env(env_id, **kwargs, **({"render_mode": "rgb_array"} if video and i == 0 else {}))
+            for i in range(num_envs)
+        ]
+    except gym.error.DependencyNotInstalled as exc:
+        raise ConfigError(
+            f"rendering {env_id} needs an extra dependency ({exc}); "
+            "try: pip install 'rl-core[video]'"
+        ) from None
     targets = [(episodes + i) // num_envs for i in range(num_envs)]
     done_counts = [0] * num_envs
     returns: list[float] = []

@@ -2,7 +2,8 @@
 
 ``nox`` runs lint, then ``tests-<pkg>`` for every workspace package (each in a
 fresh virtualenv holding only that package and its declared dependencies, which
-proves a user can install just that one), then the cross-package tests.
+proves a user can install just that one), then the cross-package tests, then
+the documentation build (MkDocs, warnings as errors).
 ``nox -s bench`` runs the benchmarks and rewrites ``benchmarks/RESULTS.md``.
 """
 
@@ -113,4 +114,5 @@ nox.options.sessions = [
     "lint",
     *[f"tests-{d.removeprefix('rl-')}" for d, f in MEMBERS.items() if (f / "tests").is_dir()],
     "tests-integration",
+    "docs",
 ]

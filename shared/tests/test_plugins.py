@@ -111,3 +111,26 @@ def test_every_hook_is_documented():
 
     for name in ("register_algorithms", "register_commands"):
         assert getattr(hookspecs, name).__doc__
+
+
+def test_for_agent_imports_the_agent_only_when_used(monkeypatch):
+    import sys
+
+    loaded = []
+
+    class FakeAgent:
+        @classmethod
+        def load(cls, path, device=None):
+            loaded.append((path, device))
+            return "policy"
+
+    spec = AlgorithmSpec.for_agent(
+        "fake_lazy_agent_module:FakeAgent", name="lazy", summary="s", config_cls=FakeConfig
+    )
+    assert "fake_lazy_agent_module" not in sys.modules  # registering imported nothing
+    module = types.ModuleType("fake_lazy_agent_module")
+    module.FakeAgent = FakeAgent
+    monkeypatch.setitem(sys.modules, "fake_lazy_agent_module", module)
+    assert spec.load_policy("some/path") == "policy"
+    assert loaded == [("some/path", "cpu")]
+    assert spec.default_env == "rl/DeepSea-v0"

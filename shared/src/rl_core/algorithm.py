@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,37 @@ class AlgorithmSpec:
 
         if not issubclass(self.config_cls, BaseConfig):
             raise TypeError(f"{self.name}: config_cls must subclass rl_core.config.BaseConfig")
+
+    @classmethod
+    def for_agent(
+        cls,
+        agent: str,
+        *,
+        name: str,
+        summary: str,
+        config_cls: type[BaseConfig],
+        presets: Mapping[str, Path] | None = None,
+    ) -> AlgorithmSpec:
+        """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
+
+        ``train`` is :func:`rl_core.training.train_agent` with that class and
+        ``load_policy`` its ``load`` on the CPU; the module is imported on first use,
+        so the plugin module that registers the spec stays free of TensorFlow.
+        """
+
+        def agent_class():
+            module, _, attr = agent.partition(":")
+            return getattr(importlib.import_module(module), attr)
+
+        def train(config, run):
+            from rl_core.training import train_agent
+
+            return train_agent(agent_class(), config, run)
+
+        def load_policy(path: Path):
+            return agent_class().load(path, device="cpu")
+
+        return cls(name, summary, config_cls, train, load_policy, dict(presets or {}))
 
     @property
     def default_env(self) -> str:

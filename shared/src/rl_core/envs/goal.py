@@ -10,6 +10,8 @@ goals. Only NumPy and Gymnasium are needed here (no gymnasium-robotics).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from gymnasium import spaces
 
@@ -21,6 +23,20 @@ def goal_dict_space(low: float, high: float, dim: int) -> spaces.Dict:
     return spaces.Dict(
         {key: spaces.Box(low, high, shape=(dim,), dtype=np.float32) for key in GOAL_KEYS}
     )
+
+
+def goal_observation(position: np.ndarray, goal: np.ndarray) -> dict[str, np.ndarray]:
+    """The Dict observation of an env whose state is its achieved goal (copies, not views)."""
+    return {
+        "observation": position.copy(),
+        "achieved_goal": position.copy(),
+        "desired_goal": goal.copy(),
+    }
+
+
+def never_truncated(achieved_goal: Any) -> np.ndarray:
+    """``compute_truncated`` for envs whose time limit is their own step counter."""
+    return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
 
 
 def is_goal_env(space: spaces.Space) -> bool:

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rl_core.envs.goal import goal_dict_space
+from rl_core.envs.goal import goal_dict_space, goal_observation, never_truncated
 
 
 class PointMassGoalEnv(gym.Env):
@@ -72,16 +72,12 @@ class PointMassGoalEnv(gym.Env):
 
     def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
         """Never from the goals alone (the time limit is the env's step counter)."""
-        return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
+        return never_truncated(achieved_goal)
 
     # ---------------------------------------------------------------- gym.Env API
 
     def _obs(self) -> dict[str, np.ndarray]:
-        return {
-            "observation": self._pos.copy(),
-            "achieved_goal": self._pos.copy(),
-            "desired_goal": self._goal.copy(),
-        }
+        return goal_observation(self._pos, self._goal)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)

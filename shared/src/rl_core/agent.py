@@ -49,7 +49,9 @@ class Agent(ABC, Generic[ConfigT]):
     def __init__(self, config: ConfigT) -> None:
         self.config = config
         self.device = configure_device(config.device)
-        seed_everything(config.seed)
+        # Deterministic kernels make a CPU run repeat exactly at no visible cost; on a GPU
+        # some ops have no deterministic kernel and would fail, so there it stays off.
+        seed_everything(config.seed, deterministic_ops=self.device == "cpu")
         self.num_timesteps = 0
         self.num_episodes = 0
         self._sps_start: tuple[float, int] = (time.perf_counter(), 0)

@@ -19,7 +19,7 @@ from gymnasium.envs.registration import EnvSpec
 from rl_core.envs.bit_flipping import BitFlippingEnv
 from rl_core.envs.cartpole import CartPoleWrapper, make_cartpole
 from rl_core.envs.deep_sea import DeepSeaEnv
-from rl_core.envs.goal import GOAL_KEYS, goal_dict_space, is_goal_env
+from rl_core.envs.goal import GOAL_KEYS, GoalEnv, goal_dict_space, is_goal_env
 from rl_core.envs.point_mass import PointMassGoalEnv
 from rl_core.errors import ConfigError
 
@@ -29,6 +29,7 @@ __all__ = [
     "BitFlippingEnv",
     "CartPoleWrapper",
     "DeepSeaEnv",
+    "GoalEnv",
     "PointMassGoalEnv",
     "UnknownEnvironmentError",
     "find_env_spec",

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rl_core.envs.goal import goal_dict_space, goal_observation, never_truncated
+from rl_core.envs.goal import GoalEnv, goal_dict_space, goal_observation
 
 
-class BitFlippingEnv(gym.Env):
+class BitFlippingEnv(GoalEnv):
     """n bits; each action flips one; reward 0 on reaching the goal, else -1.
 
     Start and goal are drawn uniformly at random each episode from
@@ -62,23 +61,9 @@ class BitFlippingEnv(gym.Env):
 
     # ---------------------------------------------------------------- GoalEnv API
 
-    def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """0 where the achieved goal equals the desired one, else -1 (float32).
-
-        Vectorized over leading dimensions: ``(n,)`` inputs give a scalar,
-        ``(B, n)`` inputs a ``(B,)`` array. ``info`` is ignored.
-        """
-        reached = np.all(np.asarray(achieved_goal) == np.asarray(desired_goal), axis=-1)
-        return reached.astype(np.float32) - np.float32(1.0)
-
-    def compute_terminated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """Whether the goal is reached, if ``terminate_on_success``; vectorized like the reward."""
-        reached = np.all(np.asarray(achieved_goal) == np.asarray(desired_goal), axis=-1)
-        return np.logical_and(reached, self.terminate_on_success)
-
-    def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """Never from the goals alone (the time limit is the env's step counter)."""
-        return never_truncated(achieved_goal)
+    def reached(self, achieved_goal: Any, desired_goal: Any) -> np.ndarray:
+        """All bits equal the goal's; ``(n,)`` inputs give a scalar, ``(B, n)`` a ``(B,)`` array."""
+        return np.all(np.asarray(achieved_goal) == np.asarray(desired_goal), axis=-1)
 
     # ---------------------------------------------------------------- gym.Env API
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -34,11 +35,34 @@ def goal_observation(position: np.ndarray, goal: np.ndarray) -> dict[str, np.nda
     }
 
 
-def never_truncated(achieved_goal: Any) -> np.ndarray:
-    """``compute_truncated`` for envs whose time limit is their own step counter."""
-    return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)
-
-
 def is_goal_env(space: spaces.Space) -> bool:
     """Whether ``space`` is a goal-env observation space (a Dict with the three goal keys)."""
     return isinstance(space, spaces.Dict) and all(key in space.spaces for key in GOAL_KEYS)
+
+
+class GoalEnv(gym.Env):
+    """Base of the sparse-reward goal envs: subclasses define :meth:`reached`.
+
+    Reward 0 where the goal is reached, else -1; terminated where it is reached
+    and ``self.terminate_on_success``; never truncated by the goals alone (the
+    time limit is the env's own step counter). All vectorized over leading
+    dimensions, so relabelled goals are scored in one call.
+    """
+
+    terminate_on_success: bool = False
+
+    def reached(self, achieved_goal: Any, desired_goal: Any) -> np.ndarray:
+        """Whether each achieved goal counts as the desired one (vectorized)."""
+        raise NotImplementedError
+
+    def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """0 where the goal is reached, else -1 (float32); ``info`` is ignored."""
+        return self.reached(achieved_goal, desired_goal).astype(np.float32) - np.float32(1.0)
+
+    def compute_terminated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Goal reached, if ``terminate_on_success``; vectorized like the reward."""
+        return np.logical_and(self.reached(achieved_goal, desired_goal), self.terminate_on_success)
+
+    def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
+        """Never from the goals alone."""
+        return np.zeros(np.shape(achieved_goal)[:-1], dtype=bool)

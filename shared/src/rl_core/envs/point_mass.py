@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rl_core.envs.goal import goal_dict_space, goal_observation, never_truncated
+from rl_core.envs.goal import GoalEnv, goal_dict_space, goal_observation
 
 
-class PointMassGoalEnv(gym.Env):
+class PointMassGoalEnv(GoalEnv):
     """Position in [-1, 1]^2; the action is a velocity in [-1, 1]^2 scaled by ``max_speed``.
 
     Each step moves ``position += max_speed * clip(action, -1, 1)``, clipped to
@@ -58,21 +57,10 @@ class PointMassGoalEnv(gym.Env):
 
     # ---------------------------------------------------------------- GoalEnv API
 
-    def _reached(self, achieved_goal: Any, desired_goal: Any) -> Any:
+    def reached(self, achieved_goal: Any, desired_goal: Any) -> np.ndarray:
+        """Within ``goal_radius`` (euclidean) of the goal."""
         diff = np.asarray(achieved_goal, dtype=np.float64) - np.asarray(desired_goal)
         return np.linalg.norm(diff, axis=-1) <= self.goal_radius
-
-    def compute_reward(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """0 within ``goal_radius`` of the goal, else -1 (float32); vectorized, ``info`` ignored."""
-        return self._reached(achieved_goal, desired_goal).astype(np.float32) - np.float32(1.0)
-
-    def compute_terminated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """Goal reached, if ``terminate_on_success``; vectorized like the reward."""
-        return np.logical_and(self._reached(achieved_goal, desired_goal), self.terminate_on_success)
-
-    def compute_truncated(self, achieved_goal: Any, desired_goal: Any, info: Any = None) -> Any:
-        """Never from the goals alone (the time limit is the env's step counter)."""
-        return never_truncated(achieved_goal)
 
     # ---------------------------------------------------------------- gym.Env API
 
@@ -83,7 +71,7 @@ class PointMassGoalEnv(gym.Env):
         super().reset(seed=seed)
         self._pos = self.np_random.uniform(-1.0, 1.0, 2).astype(np.float32)
         self._goal = self._pos.copy()
-        while self._reached(self._pos, self._goal):
+        while self.reached(self._pos, self._goal):
             self._goal = self.np_random.uniform(-1.0, 1.0, 2).astype(np.float32)
         self._steps = 0
         return self._obs(), {"is_success": False}
@@ -92,7 +80,7 @@ class PointMassGoalEnv(gym.Env):
         action = np.clip(np.asarray(action, dtype=np.float32).reshape(2), -1.0, 1.0)
         self._pos = np.clip(self._pos + self.max_speed * action, -1.0, 1.0).astype(np.float32)
         self._steps += 1
-        success = bool(self._reached(self._pos, self._goal))
+        success = bool(self.reached(self._pos, self._goal))
         reward = 0.0 if success else -1.0
         terminated = success and self.terminate_on_success
         truncated = not terminated and self._steps >= self.max_steps

@@ -9,7 +9,7 @@ learning-curve PNG to ``benchmarks/plots/``.
 
     python benchmarks/run.py ppo --env CartPole-v1 --steps 100000 --seeds 0 1 2 3 4 \\
         --target 475 --eval-episodes 20
-    python benchmarks/run.py --all          # every entry of benchmarks/suite.toml
+    python benchmarks/run.py --all          # every entry of suite.toml and suite.d/*.toml
 """
 
 from __future__ import annotations
@@ -159,8 +159,14 @@ def run_benchmark(bench: Benchmark) -> None:
 
 
 def load_suite() -> list[Benchmark]:
-    data = tomllib.loads((HERE / "suite.toml").read_text())
-    return [Benchmark(name=name, **entry) for name, entry in data.items()]
+    """``suite.toml`` plus one ``suite.d/<package>.toml`` per algorithm package."""
+    benches: dict[str, Benchmark] = {}
+    for path in [HERE / "suite.toml", *sorted((HERE / "suite.d").glob("*.toml"))]:
+        for name, entry in tomllib.loads(path.read_text()).items():
+            if name in benches:
+                raise SystemExit(f"{path}: benchmark {name!r} is defined twice")
+            benches[name] = Benchmark(name=name, **entry)
+    return list(benches.values())
 
 
 def main() -> None:
@@ -168,7 +174,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("algo", nargs="?")
-    parser.add_argument("--all", action="store_true", help="run every entry of suite.toml")
+    parser.add_argument("--all", action="store_true", help="run every suite entry")
     parser.add_argument("--only", nargs="*", help="suite entries to run (with --all)")
     parser.add_argument("--name")
     parser.add_argument("--env")

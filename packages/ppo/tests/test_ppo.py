@@ -204,7 +204,8 @@ def test_truncated_steps_bootstrap_from_the_true_final_observation():
 
     agent.envs.step = step
     agent._obs, _ = agent.envs.reset(seed=0)
-    buf = agent._collect()
+    buf = agent.collect_rollout()
+    agent.estimate_advantages(buf, buf["env_rewards"])
     t_trunc = np.argwhere(buf["truncated"])
     assert sorted(i for _, i in t_trunc) == [0, 1] and not buf["terminated"].any()
     for t, i in t_trunc:
@@ -217,20 +218,3 @@ def test_truncated_steps_bootstrap_from_the_true_final_observation():
         delta -= buf["values"][t - 1, i]
         lam_gamma = agent.config.gamma * agent.config.gae_lambda
         assert buf["advantages"][t - 1, i] == pytest.approx(delta + lam_gamma * expected, abs=1e-4)
-
-
-def test_adam_matches_the_textbook_update_by_hand():
-    from rl_ppo.learning import Adam
-
-    var = tf.Variable([1.0])
-    adam = Adam([var], eps=1e-8)
-    lr = tf.constant(0.1)
-    adam.apply([tf.constant([0.5])], lr)
-    # t=1: m=0.05, v=0.00025, lr_t=0.1*sqrt(0.001)/0.1; step = lr_t*m/sqrt(v) = 0.1 (Adam's
-    # first step is lr * sign(g))
-    assert float(var[0]) == pytest.approx(0.9, abs=1e-6)
-    adam.apply([tf.constant([-0.2])], lr)
-    # t=2: m=0.025, v=0.00028975, lr_t=0.1*sqrt(1-0.999^2)/(1-0.9^2)=0.0235317
-    # step = 0.0235317 * 0.025 / sqrt(0.00028975) = 0.0345604
-    assert float(var[0]) == pytest.approx(0.8654396, abs=1e-6)
-    assert float(adam.iterations) == 2.0

@@ -129,34 +129,55 @@ class PPO(Agent[PPOConfig]):
         scaled = rewards / np.sqrt(self.return_rms.var + 1e-8)
         return np.clip(scaled, -10.0, 10.0).astype(np.float32)
 
-    def _collect(self) -> dict[str, np.ndarray]:
+    def collect_rollout(self) -> dict[str, Any]:
+        """Step the envs ``n_steps`` times with the current policy.
+
+        Returns the observations as the env gave them (``raw_obs``) and as the policy
+        saw them (``obs``, normalized), the actions, the env's rewards, the episode ends
+        and, for each time-limit truncation, ``(t, env, normalized s_{t+1})``.
+        """
         cfg = self.config
         T, N = cfg.n_steps, cfg.num_envs
         act_shape = () if self.discrete else (self.model.pi_head.b.shape[0],)
-        buf = {
+        buf: dict[str, Any] = {
+            "raw_obs": np.zeros((T, N, self.obs_dim), np.float32),
             "obs": np.zeros((T, N, self.obs_dim), np.float32),
             "actions": np.zeros((T, N, *act_shape), np.int64 if self.discrete else np.float32),
-            "rewards": np.zeros((T, N), np.float32),
+            "env_rewards": np.zeros((T, N), np.float32),
             "terminated": np.zeros((T, N), bool),
             "truncated": np.zeros((T, N), bool),
         }
-        final_obs: list[tuple[int, int, np.ndarray]] = []  # (t, env, normalized s_{t+1})
+        final_obs: list[tuple[int, int, np.ndarray]] = []
         for t in range(T):
+            buf["raw_obs"][t] = np.asarray(self._obs, np.float32).reshape(N, -1)
             x = self._prepare(self._obs, update=True)
             action = self.acting_policy.act(x, self.rng, deterministic=False)
             next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(action))
             dones = terminated | truncated
             self.stats.update(rewards, dones)
             self.num_episodes += int(dones.sum())
-            buf["obs"][t], buf["actions"][t] = x, action
-            buf["rewards"][t] = self._scale_rewards(rewards, dones)
+            buf["obs"][t], buf["actions"][t], buf["env_rewards"][t] = x, action, rewards
             buf["terminated"][t], buf["truncated"][t] = terminated, truncated
             # Normalized now, with the statistics the policy saw at this step, like buf["obs"].
             for i in np.flatnonzero(truncated & ~terminated):
                 final_obs.append((t, int(i), self._prepare(info["final_obs"][i])))
             self._obs = next_obs
         self.num_timesteps += T * N
+        buf["final_obs"] = final_obs
+        return buf
 
+    def estimate_advantages(self, buf: dict[str, Any], rewards: np.ndarray) -> None:
+        """Fill ``buf`` with log pi_old, V, GAE advantages and returns for ``rewards``.
+
+        ``rewards`` [n_steps, num_envs] are the env's in PPO; an imitation learner passes
+        its own (GAIL: a function of the discriminator) and the env's reward is never used.
+        """
+        cfg = self.config
+        T, N = cfg.n_steps, cfg.num_envs
+        dones = buf["terminated"] | buf["truncated"]
+        buf["rewards"] = np.stack([self._scale_rewards(rewards[t], dones[t]) for t in range(T)])
+        final_obs = buf["final_obs"]
+        act_shape = buf["actions"].shape[2:]
         # One graph call for the whole rollout: log pi_old(a|s), V(s), and V(s_{t+1}) where
         # it is not the next step's value: past the rollout end and after a time-limit
         # truncation (the true final observation).
@@ -183,43 +204,50 @@ class PPO(Agent[PPOConfig]):
             cfg.gamma,
             cfg.gae_lambda,
         )
-        return buf
+
+    def update_policy(self, buf: dict[str, Any]) -> dict[str, float]:
+        """All epochs and minibatches of one PPO update on a processed rollout; its metrics."""
+        cfg = self.config
+        progress = min(self.num_timesteps / max(cfg.total_steps, 1), 1.0)
+        lr = cfg.learning_rate * ((1.0 - progress) if cfg.anneal_lr else 1.0)
+        clip = cfg.clip_range * ((1.0 - progress) if cfg.anneal_clip_range else 1.0)
+        keys = ("obs", "actions", "logp", "advantages", "returns", "values")
+        flat = {k: buf[k].reshape(-1, *buf[k].shape[2:]) for k in keys}
+        seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+        metrics = self.learner.update(
+            tf.constant(flat["obs"]),
+            tf.constant(flat["actions"]),
+            tf.constant(flat["logp"]),
+            tf.constant(flat["advantages"]),
+            tf.constant(flat["returns"]),
+            tf.constant(flat["values"]),
+            tf.constant(max(lr, 1e-12), tf.float32),
+            tf.constant(max(clip, 1e-6), tf.float32),
+            seed,
+        )
+        self.acting_policy.load(self.model.policy_weights())
+        record = {f"losses/{k}": float(v) for k, v in metrics.items() if k != "gradient_steps"}
+        y, v = flat["returns"], flat["values"]
+        var_y = np.var(y)
+        record["losses/explained_variance"] = float(1 - np.var(y - v) / var_y) if var_y > 0 else 0.0
+        record["charts/learning_rate"] = lr
+        record["charts/clip_range"] = clip
+        record["charts/gradient_steps"] = float(metrics["gradient_steps"])
+        return record
+
+    def reset_envs(self) -> None:
+        """Start fresh episodes unless a rollout is under way (also on resume: env states
+        are not saved, so the running discounted return of reward scaling restarts too)."""
+        if self._obs is None:
+            self._obs, _ = self.envs.reset(seed=self.config.seed + self.num_timesteps)
+            self._discounted_return[:] = 0.0
 
     def _learn(self, target_steps: int, callback: Callback) -> None:
-        cfg = self.config
-        if self._obs is None:
-            # Fresh episodes (also on resume: env states are not saved), so the running
-            # discounted return of reward scaling starts from zero too.
-            self._obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
-            self._discounted_return[:] = 0.0
+        self.reset_envs()
         while self.num_timesteps < target_steps:
-            progress = min(self.num_timesteps / max(cfg.total_steps, 1), 1.0)
-            lr = cfg.learning_rate * ((1.0 - progress) if cfg.anneal_lr else 1.0)
-            clip = cfg.clip_range * ((1.0 - progress) if cfg.anneal_clip_range else 1.0)
-            buf = self._collect()
-            flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in buf.items()}
-            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
-            metrics = self.learner.update(
-                tf.constant(flat["obs"]),
-                tf.constant(flat["actions"]),
-                tf.constant(flat["logp"]),
-                tf.constant(flat["advantages"]),
-                tf.constant(flat["returns"]),
-                tf.constant(flat["values"]),
-                tf.constant(max(lr, 1e-12), tf.float32),
-                tf.constant(max(clip, 1e-6), tf.float32),
-                seed,
-            )
-            self.acting_policy.load(self.model.policy_weights())
-            record = {f"losses/{k}": float(v) for k, v in metrics.items() if k != "gradient_steps"}
-            y, v = flat["returns"], flat["values"]
-            var_y = np.var(y)
-            record["losses/explained_variance"] = (
-                float(1 - np.var(y - v) / var_y) if var_y > 0 else 0.0
-            )
-            record["charts/learning_rate"] = lr
-            record["charts/clip_range"] = clip
-            record["charts/gradient_steps"] = float(metrics["gradient_steps"])
+            buf = self.collect_rollout()
+            self.estimate_advantages(buf, buf["env_rewards"])
+            record = self.update_policy(buf)
             if not self._emit(callback, {**self.stats.summary(), **record}):
                 break
 

@@ -1,0 +1,65 @@
+"""GAIL settings: PPO's (the generator's) plus the discriminator's and the demonstrations'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rl_ppo.config import PPOConfig
+
+REWARDS = ("positive", "negative", "logit")
+
+
+@dataclass
+class GAILConfig(PPOConfig):
+    """Generative Adversarial Imitation Learning (Ho & Ermon, 2016) with a PPO generator."""
+
+    total_steps: int = 200_000
+    """Generator environment steps to train for (summed over parallel envs)."""
+    checkpoint_every: int = 50_000
+    """Environment steps between checkpoints (a killed run loses at most this many)."""
+    demos: str = ""
+    """Expert demonstrations: a Minari dataset (its directory, or the id of a local one) or
+    an .npz with `observations` and `actions` (and optionally `episode_returns`). Empty:
+    the demonstrations bundled for the env (CartPole-v1: 10 expert episodes)."""
+    demo_episodes: int = 0
+    """Use only the first this many expert episodes (0: all of them)."""
+    reward: str = "positive"
+    """The generator's reward from D = P(expert | s, a): positive = -log(1 - D),
+    negative = log D, logit = log D - log(1 - D). The env's reward is never used."""
+    disc_hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the discriminator MLP."""
+    disc_learning_rate: float = 3e-4
+    """Adam step size of the discriminator."""
+    disc_minibatch_size: int = 256
+    """Agent transitions per discriminator step (with as many expert transitions)."""
+    disc_epochs: int = 1
+    """Passes of the discriminator over each rollout."""
+    disc_normalize_inputs: bool = True
+    """Standardize the discriminator's observations with running statistics of expert and
+    agent data."""
+    grad_penalty: float = 0.0
+    """Weight of the gradient penalty on D at expert/agent interpolates (0: off; 10 is usual)."""
+    disc_ent_coef: float = 0.0
+    """Bonus on the entropy of D's Bernoulli output (keeps D from saturating; 0: off)."""
+    bc_epochs: int = 0
+    """Behaviour-cloning epochs on the demonstrations before GAIL starts (0: no warm start)."""
+    bc_learning_rate: float = 1e-3
+    """Adam step size of the behaviour-cloning warm start."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        checks = {
+            f"reward must be one of {', '.join(REWARDS)}": self.reward in REWARDS,
+            "demo_episodes must be >= 0": self.demo_episodes >= 0,
+            "disc_hidden_sizes must be positive": all(h > 0 for h in self.disc_hidden_sizes),
+            "disc_learning_rate must be > 0": self.disc_learning_rate > 0,
+            "disc_minibatch_size must be >= 1": self.disc_minibatch_size >= 1,
+            "disc_epochs must be >= 1": self.disc_epochs >= 1,
+            "grad_penalty must be >= 0": self.grad_penalty >= 0,
+            "disc_ent_coef must be >= 0": self.disc_ent_coef >= 0,
+            "bc_epochs must be >= 0": self.bc_epochs >= 0,
+            "bc_learning_rate must be > 0": self.bc_learning_rate > 0,
+        }
+        for message, ok in checks.items():
+            if not ok:
+                raise ValueError(message)

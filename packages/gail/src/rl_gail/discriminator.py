@@ -1,0 +1,171 @@
+"""The discriminator D(s, a) = P(expert | s, a), its loss, and the generator's reward.
+
+Convention: D is the probability that a pair comes from the expert (Ho & Ermon write
+D for the policy's side; their cost log D_pi(s, a) is our -log(1 - D)). With
+``l = logit D``: -log D = softplus(-l) and -log(1 - D) = softplus(l).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from rl_ppo.networks import MLP, Dense
+
+from rl_core.optim import Adam
+from rl_gail.config import GAILConfig
+
+
+def discriminator_loss(expert_logits: tf.Tensor, agent_logits: tf.Tensor) -> tf.Tensor:
+    """Binary cross-entropy with the expert labelled 1: E_E[-log D] + E_pi[-log(1 - D)]."""
+    return tf.reduce_mean(tf.nn.softplus(-expert_logits)) + tf.reduce_mean(
+        tf.nn.softplus(agent_logits)
+    )
+
+
+def bernoulli_entropy(logits: tf.Tensor) -> tf.Tensor:
+    """Mean entropy of Bernoulli(sigmoid(l)): p softplus(-l) + (1 - p) softplus(l)."""
+    p = tf.sigmoid(logits)
+    return tf.reduce_mean(p * tf.nn.softplus(-logits) + (1.0 - p) * tf.nn.softplus(logits))
+
+
+def reward_from_logits(logits: tf.Tensor, kind: str) -> tf.Tensor:
+    """The generator's reward for D = sigmoid(logits).
+
+    positive: -log(1 - D) > 0, a bonus per step survived (suits tasks that end early on
+    failure, such as CartPole); negative: log D < 0, a cost per step (suits tasks that
+    end on success); logit: log D - log(1 - D) (Fu et al., 2018), either sign.
+    """
+    if kind == "positive":
+        return tf.nn.softplus(logits)
+    if kind == "negative":
+        return -tf.nn.softplus(-logits)
+    if kind == "logit":
+        return logits
+    raise ValueError(f"unknown reward {kind!r}")
+
+
+class Discriminator(tf.Module):
+    """An MLP on (standardized s, a): one-hot a for Discrete spaces. Returns logit D."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        discrete: bool,
+        hidden: tuple[int, ...],
+        normalize: bool,
+        seed: int,
+    ) -> None:
+        super().__init__(name="discriminator")
+        rng = np.random.default_rng([seed, 1])  # its own stream: the policy's init is unchanged
+        self.action_dim, self.discrete, self.normalize = action_dim, discrete, normalize
+        self.torso = MLP(obs_dim + action_dim, hidden, "tanh", rng, "disc_torso")
+        self.head = Dense(self.torso.out_size, 1, 1.0, rng, "disc_head")
+        # Input statistics, assigned from a NumPy RunningMeanStd between updates.
+        self.obs_mean = tf.Variable(tf.zeros([obs_dim]), trainable=False, name="obs_mean")
+        self.obs_var = tf.Variable(tf.ones([obs_dim]), trainable=False, name="obs_var")
+
+    def inputs(self, obs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+        """The vector D reads: standardized observations next to the action encoding."""
+        if self.normalize:
+            obs = tf.clip_by_value(
+                (obs - self.obs_mean) / tf.sqrt(self.obs_var + 1e-8), -10.0, 10.0
+            )
+        if self.discrete:
+            actions = tf.one_hot(actions, self.action_dim)
+        return tf.concat([obs, tf.cast(actions, tf.float32)], axis=-1)
+
+    def logits_of_inputs(self, x: tf.Tensor) -> tf.Tensor:
+        return self.head(self.torso(x))[:, 0]
+
+    def __call__(self, obs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+        return self.logits_of_inputs(self.inputs(obs, actions))
+
+    def named_variables(self) -> dict[str, tf.Variable]:
+        layers = [*self.torso.layers, self.head]
+        named = {f"disc/{layer.name}/{p}": getattr(layer, p) for layer in layers for p in "wb"}
+        named["disc/obs_mean"], named["disc/obs_var"] = self.obs_mean, self.obs_var
+        return named
+
+
+METRICS = ("loss", "expert_accuracy", "agent_accuracy", "expert_d", "agent_d", "grad_penalty")
+
+
+class DiscriminatorLearner(tf.Module):
+    """Every discriminator step on one rollout inside a single ``tf.function`` call."""
+
+    def __init__(self, disc: Discriminator, config: GAILConfig) -> None:
+        super().__init__(name="discriminator_learner")
+        self.disc = disc
+        self.config = config
+        self.variables_ = [
+            v for layer in [*disc.torso.layers, disc.head] for v in (layer.w, layer.b)
+        ]
+        self.optimizer = Adam(self.variables_, eps=1e-8)
+        self.update = tf.function(self._update)
+        self.rewards = tf.function(self._rewards)
+
+    def _rewards(self, obs, actions):
+        return reward_from_logits(self.disc(obs, actions), self.config.reward)
+
+    def _losses(self, agent_x, expert_x, seed):
+        cfg = self.config
+        agent_logits = self.disc.logits_of_inputs(agent_x)
+        expert_logits = self.disc.logits_of_inputs(expert_x)
+        loss = discriminator_loss(expert_logits, agent_logits)
+        all_logits = tf.concat([expert_logits, agent_logits], 0)
+        loss -= cfg.disc_ent_coef * bernoulli_entropy(all_logits)
+        penalty = tf.constant(0.0)
+        if cfg.grad_penalty > 0:
+            penalty = gradient_penalty(self.disc.logits_of_inputs, expert_x, agent_x, seed)
+            loss += cfg.grad_penalty * penalty
+        return {
+            "loss": loss,
+            "expert_accuracy": tf.reduce_mean(tf.cast(expert_logits > 0, tf.float32)),
+            "agent_accuracy": tf.reduce_mean(tf.cast(agent_logits < 0, tf.float32)),
+            "expert_d": tf.reduce_mean(tf.sigmoid(expert_logits)),
+            "agent_d": tf.reduce_mean(tf.sigmoid(agent_logits)),
+            "grad_penalty": penalty,
+        }
+
+    def _update(self, agent_obs, agent_actions, expert_obs, expert_actions, lr, seed):
+        """disc_epochs passes over the agent's transitions in minibatches, each paired with
+        as many expert transitions drawn uniformly with replacement."""
+        cfg = self.config
+        n = tf.shape(agent_obs)[0]
+        n_expert = tf.shape(expert_obs)[0]
+        mb = tf.minimum(cfg.disc_minibatch_size, n)
+        agent_x = self.disc.inputs(agent_obs, agent_actions)
+        expert_x = self.disc.inputs(expert_obs, expert_actions)
+        sums = {k: tf.constant(0.0) for k in METRICS}
+        steps = tf.constant(0.0)
+        for epoch in tf.range(cfg.disc_epochs):
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch])))
+            for i in tf.range(n // mb):
+                step_seed = seed + tf.stack([1 + epoch, i])
+                idx = order[i * mb : (i + 1) * mb]
+                expert_idx = tf.random.stateless_uniform(
+                    [mb], seed=step_seed, maxval=n_expert, dtype=tf.int32
+                )
+                with tf.GradientTape() as tape:
+                    out = self._losses(
+                        tf.gather(agent_x, idx), tf.gather(expert_x, expert_idx), step_seed
+                    )
+                grads = tape.gradient(out["loss"], self.variables_)
+                self.optimizer.apply(grads, lr)
+                sums = {k: sums[k] + out[k] for k in METRICS}
+                steps += 1.0
+        return {k: v / tf.maximum(steps, 1.0) for k, v in sums.items()}
+
+
+def gradient_penalty(logits_fn, expert_x: tf.Tensor, agent_x: tf.Tensor, seed) -> tf.Tensor:
+    """E[(||grad_x logit D(x)|| - 1)^2] at random interpolates of expert and agent inputs
+    (Gulrajani et al., 2017), which keeps D smooth between the two distributions."""
+    u = tf.random.stateless_uniform([tf.shape(expert_x)[0], 1], seed=seed + tf.stack([7, 7]))
+    x = u * expert_x + (1.0 - u) * agent_x
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = logits_fn(x)
+    grad = tape.gradient(logits, x)
+    norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=-1) + 1e-12)
+    return tf.reduce_mean(tf.square(norm - 1.0))

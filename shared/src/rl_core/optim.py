@@ -21,6 +21,7 @@ class Adam(tf.Module):
         self.iterations = tf.Variable(0.0, trainable=False)
         self.eps, self.beta1, self.beta2 = eps, beta1, beta2
 
+    @tf.autograph.experimental.do_not_convert  # a Python loop over variables, unrolled as is
     def apply(self, grads, lr: tf.Tensor) -> None:
         """m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
         var <- var - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps).

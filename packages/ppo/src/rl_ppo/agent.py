@@ -45,6 +45,7 @@ class PPO(Agent[PPOConfig]):
             config.num_envs,
             seed=config.seed,
             env_kwargs=config.env_kwargs,
+            vectorization=config.vectorization,
             autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
         )
         obs_space = self.envs.single_observation_space
@@ -87,7 +88,9 @@ class PPO(Agent[PPOConfig]):
         self.acting_policy = NumpyPolicy(self.discrete, config.activation)
         self.acting_policy.load(self.model.policy_weights())
         # reduce_retracing: the number of bootstrap states varies with the truncations.
-        self._rollout_stats = tf.function(self._rollout_stats_graph, reduce_retracing=True)
+        self._rollout_stats = tf.function(
+            self._rollout_stats_graph, reduce_retracing=True, autograph=False
+        )
 
     # ------------------------------------------------------------------ acting
 

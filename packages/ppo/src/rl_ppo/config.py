@@ -20,7 +20,11 @@ class PPOConfig(BaseConfig):
     eval_episodes: int = 20
     """Episodes of the final greedy evaluation."""
     num_envs: int = 8
-    """Parallel environments (a Gymnasium sync vector env)."""
+    """Parallel environments."""
+    vectorization: str = "auto"
+    """How the parallel envs step: sync (Gymnasium's SyncVectorEnv), async (subprocesses),
+    numpy (rl_core's array implementation: CartPole-v1) or auto (numpy where it exists,
+    else sync)."""
     n_steps: int = 32
     """Steps per environment per rollout; a rollout is num_envs * n_steps transitions."""
     n_epochs: int = 20
@@ -75,6 +79,8 @@ class PPOConfig(BaseConfig):
         batch = self.num_envs * self.n_steps
         checks = {
             "num_envs must be >= 1": self.num_envs >= 1,
+            "vectorization must be sync, async, numpy or auto": self.vectorization
+            in ("sync", "async", "numpy", "auto"),
             "n_steps must be >= 1": self.n_steps >= 1,
             "n_epochs must be >= 1": self.n_epochs >= 1,
             f"minibatch_size must divide num_envs * n_steps = {batch}": (

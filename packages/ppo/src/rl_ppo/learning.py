@@ -26,6 +26,7 @@ def value_loss(new_values, old_values, returns, clip_range: float | None = None)
     return 0.5 * tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
 
 
+@tf.autograph.experimental.do_not_convert  # straight-line code: nothing to convert
 def ppo_losses(
     model: ActorCritic,
     obs: tf.Tensor,
@@ -75,47 +76,57 @@ class PPOLearner(tf.Module):
         self.model = model
         self.config = config
         self.optimizer = Adam(model.trainable_variables, eps=config.adam_eps)
-        self.update = tf.function(self._update)
+        # autograph=False: the loop is an explicit tf.while_loop, which spares the
+        # autograph transform on every first call (most of a short run's tracing time).
+        self.update = tf.function(self._update, autograph=False)
 
     def _update(self, obs, actions, old_logp, advantages, returns, old_values, lr, clip, seed):
+        """n_epochs passes of minibatch steps as one loop over k = epoch * n_minibatches + i.
+
+        Stops early, as Stable-Baselines3 does, at the first minibatch whose approximate
+        KL exceeds 1.5 * target_kl (that step is not taken).
+        """
         cfg = self.config
         n = tf.shape(obs)[0]
         mb = cfg.minibatch_size
         n_minibatches = n // mb
+        total = cfg.n_epochs * n_minibatches
         variables = self.model.trainable_variables
-        sums = {k: tf.constant(0.0) for k in METRICS}
-        steps = tf.constant(0.0)
-        stop = tf.constant(False)
         batch = (obs, actions, old_logp, advantages, returns, old_values)
+        single = cfg.minibatch_size == cfg.num_envs * cfg.n_steps
 
-        if cfg.minibatch_size == cfg.num_envs * cfg.n_steps:
-
-            def minibatch(epoch, i):
+        def minibatch(k):
+            if single:
                 return batch  # one minibatch per epoch: the sample order changes nothing
+            epoch, i = k // n_minibatches, k % n_minibatches
+            # Stateless shuffling: the same seed gives the same minibatches, also on resume.
+            keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
+            idx = tf.argsort(keys)[i * mb : (i + 1) * mb]
+            return tuple(tf.gather(x, idx) for x in batch)
 
-        else:
+        def step(k, stop, steps, sums):
+            with tf.GradientTape() as tape:
+                out = ppo_losses(self.model, *minibatch(k), clip, cfg)
+            too_far = out["approx_kl"] > 1.5 * cfg.target_kl if cfg.target_kl > 0 else False
 
-            def minibatch(epoch, i):
-                # Stateless shuffling: the same seed gives the same minibatches, also on resume.
-                keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
-                idx = tf.argsort(keys)[i * mb : (i + 1) * mb]
-                return tuple(tf.gather(x, idx) for x in batch)
-
-        for epoch in tf.range(cfg.n_epochs):
-            if stop:
-                break
-            for i in tf.range(n_minibatches):
-                with tf.GradientTape() as tape:
-                    out = ppo_losses(self.model, *minibatch(epoch, i), clip, cfg)
-                # Early stop as in Stable-Baselines3: past 1.5 * target_kl the step is not taken.
-                if cfg.target_kl > 0 and out["approx_kl"] > 1.5 * cfg.target_kl:
-                    stop = tf.constant(True)
-                    break
+            def apply():
                 grads = tape.gradient(out["loss"], variables)
                 grads, _ = tf.clip_by_global_norm(grads, cfg.max_grad_norm)
                 self.optimizer.apply(grads, lr)
-                sums = {k: sums[k] + out[k] for k in METRICS}
-                steps += 1.0
-        metrics = {k: v / tf.maximum(steps, 1.0) for k, v in sums.items()}
+                return steps + 1.0, tuple(s + out[m] for s, m in zip(sums, METRICS, strict=True))
+
+            if cfg.target_kl > 0:
+                steps, sums = tf.cond(too_far, lambda: (steps, sums), apply)
+            else:
+                steps, sums = apply()
+            return k + 1, tf.logical_or(stop, too_far), steps, sums
+
+        zeros = tuple(tf.constant(0.0) for _ in METRICS)
+        _, _, steps, sums = tf.while_loop(
+            lambda k, stop, steps, sums: tf.logical_and(k < total, tf.logical_not(stop)),
+            step,
+            (tf.constant(0), tf.constant(False), tf.constant(0.0), zeros),
+        )
+        metrics = {m: s / tf.maximum(steps, 1.0) for m, s in zip(METRICS, sums, strict=True)}
         metrics["gradient_steps"] = steps
         return metrics

@@ -9,6 +9,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 tfd = tfp.distributions
+# Straight-line tensor code: autograph has nothing to convert in it, and converting it
+# anyway (recursively, into TFP) was most of the update's first-call tracing time.
+_graph_code = tf.autograph.experimental.do_not_convert
 
 
 def orthogonal(shape: tuple[int, int], gain: float, rng: np.random.Generator) -> np.ndarray:
@@ -28,6 +31,7 @@ class Dense(tf.Module):
         self.w = tf.Variable(orthogonal((n_in, n_out), gain, rng), name="w")
         self.b = tf.Variable(tf.zeros([n_out]), name="b")
 
+    @_graph_code
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         return x @ self.w + self.b
 
@@ -43,6 +47,7 @@ class MLP(tf.Module):
         self.activation = tf.tanh if activation == "tanh" else tf.nn.relu
         self.out_size = sizes[-1]
 
+    @_graph_code
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         for layer in self.layers:
             x = self.activation(layer(x))
@@ -86,14 +91,17 @@ class ActorCritic(tf.Module):
             return tfd.Categorical(logits=out)
         return tfd.Independent(tfd.Normal(out, tf.exp(self.log_std)), reinterpreted_batch_ndims=1)
 
+    @_graph_code
     def __call__(self, obs: tf.Tensor) -> tuple[tfd.Distribution, tf.Tensor]:
         pi_features = self.pi_torso(obs)
         v_features = pi_features if self.shared else self.v_torso(obs)
         return self.distribution(pi_features), tf.squeeze(self.v_head(v_features), -1)
 
+    @_graph_code
     def value(self, obs: tf.Tensor) -> tf.Tensor:
         return tf.squeeze(self.v_head(self.v_torso(obs)), -1)
 
+    @_graph_code
     def evaluate(self, obs: tf.Tensor, actions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """log pi(a|s) and V(s) for a batch: what the learner needs from a rollout."""
         dist, value = self(obs)

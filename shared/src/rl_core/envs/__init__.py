@@ -18,6 +18,7 @@ from gymnasium.envs.registration import EnvSpec
 
 from rl_core.envs.bit_flipping import BitFlippingEnv
 from rl_core.envs.cartpole import CartPoleWrapper, make_cartpole
+from rl_core.envs.cartpole_vector import CartPoleSameStepVectorEnv
 from rl_core.envs.deep_sea import DeepSeaEnv
 from rl_core.envs.goal import GOAL_KEYS, GoalEnv, goal_dict_space, is_goal_env
 from rl_core.envs.point_mass import PointMassGoalEnv
@@ -27,6 +28,7 @@ __all__ = [
     "ENV_IDS",
     "GOAL_KEYS",
     "BitFlippingEnv",
+    "CartPoleSameStepVectorEnv",
     "CartPoleWrapper",
     "DeepSeaEnv",
     "GoalEnv",
@@ -123,17 +125,35 @@ def make_vector_env(
     """``num_envs`` copies of ``env_id`` stepped together, seeded ``seed, seed+1, ...``.
 
     ``vectorization`` is ``"sync"`` (the default: :class:`~gymnasium.vector.SyncVectorEnv`,
-    faster than subprocesses for small envs) or ``"async"`` (subprocesses).
+    faster than subprocesses for small envs), ``"async"`` (subprocesses), ``"numpy"``
+    (rl_core's array implementation of the env, for the ids in ``NUMPY_VECTOR_ENVS``
+    with SAME_STEP autoreset and no env kwargs; step-for-step the same as ``"sync"``) or
+    ``"auto"`` (``"numpy"`` where it applies, else ``"sync"``).
     ``vector_kwargs`` go to the vector env (e.g. ``autoreset_mode``). With a
     ``seed``, the envs are reset once with it (gymnasium seeds copy ``i`` with
     ``seed + i``) and the action spaces are seeded, so a following
     ``reset()`` without a seed is repeatable; ``seed=None`` leaves all unseeded.
     """
     mode = getattr(vectorization, "value", vectorization)
-    if mode not in ("sync", "async"):
-        raise ConfigError(f"vectorization must be 'sync' or 'async', got {vectorization!r}")
+    if mode not in ("sync", "async", "numpy", "auto"):
+        raise ConfigError(
+            f"vectorization must be 'sync', 'async', 'numpy' or 'auto', got {vectorization!r}"
+        )
     if num_envs < 1:
         raise ConfigError(f"num_envs must be >= 1, got {num_envs}")
+    if mode in ("numpy", "auto"):
+        numpy_env = _numpy_vector_env(env_id, env_kwargs, vector_kwargs)
+        if numpy_env is None and mode == "numpy":
+            raise ConfigError(
+                f"vectorization 'numpy' has no implementation of {env_id} with these settings "
+                f"(it has {', '.join(NUMPY_VECTOR_ENVS)} with SAME_STEP autoreset and no "
+                "env kwargs); use 'sync'"
+            )
+        if numpy_env is not None:
+            envs = numpy_env(num_envs)
+            _seed_vector_env(envs, seed)
+            return envs
+        mode = "sync"
     envs = gym.make_vec(
         find_env_spec(env_id),
         num_envs=num_envs,
@@ -141,11 +161,30 @@ def make_vector_env(
         vector_kwargs=dict(vector_kwargs),
         **dict(env_kwargs or {}),
     )
+    _seed_vector_env(envs, seed)
+    return envs
+
+
+# Array implementations of registered envs: one NumPy update steps every copy.
+NUMPY_VECTOR_ENVS: dict[str, type[gym.vector.VectorEnv]] = {
+    "CartPole-v1": CartPoleSameStepVectorEnv,
+}
+
+
+def _numpy_vector_env(
+    env_id: str, env_kwargs: Mapping[str, Any] | None, vector_kwargs: Mapping[str, Any]
+) -> type[gym.vector.VectorEnv] | None:
+    same_step = vector_kwargs == {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+    if env_kwargs or not same_step:
+        return None
+    return NUMPY_VECTOR_ENVS.get(env_id)
+
+
+def _seed_vector_env(envs: gym.vector.VectorEnv, seed: int | None) -> None:
     if seed is not None:
         envs.reset(seed=seed)
         envs.action_space.seed(seed)
         envs.single_action_space.seed(seed)
-    return envs
 
 
 def check_env_id(env_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def test_config_prints_valid_toml_with_help(rl):
         (["train", "toy", "--config", "missing.toml"], "config file not found"),
         (["train", "toy", "--preset", "fast"], "toy has no preset 'fast'"),
         (["evaluate", "no/such/run"], "run directory not found"),
+        (["train", "toy", "--distributed", "ray"], "toy has no 'ray' runner"),
+        (["train", "toy", "--distributed", "dask"], "--distributed must be 'ray'"),
+        (["train", "toy", "--ray-address", "auto"], "--ray-address needs --distributed ray"),
         (["resume", "."], "is not an rl run directory"),
     ],
 )
@@ -46,6 +50,16 @@ def test_bad_input_is_one_clear_line_and_nonzero_exit(rl, args, message):
     assert result.code != 0
     assert message in result.err
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_distributed_without_ray_says_how_to_install_it(rl, monkeypatch):
+    import toy_plugin
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    monkeypatch.setattr(toy_plugin, "DISTRIBUTED", {"ray": lambda config, run, options: None})
+    result = rl("train", "toy", "--distributed", "ray", "--steps", "100")
+    assert result.code == 2 and "pip install 'rl-core[ray]'" in result.err
+    assert not list(Path().glob("runs/*")), "no run directory for a run that cannot start"
 
 
 def test_gpu_without_gpu_is_a_clear_error(rl):

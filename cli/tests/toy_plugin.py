@@ -114,5 +114,10 @@ def register_algorithms(register):
             config_cls=ToyConfig,
             train=_train,
             load_policy=ToyAgent.load,
+            distributed=DISTRIBUTED,
         )
     )
+
+
+# Distributed runners by backend; tests patch one in.
+DISTRIBUTED: dict = {}

@@ -16,6 +16,7 @@ from typing import Annotated
 import pluggy
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rl_cli import configs
@@ -75,9 +76,22 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             list[str] | None,
             typer.Option("--set", help="Override a setting: key=value (repeatable)."),
         ] = None,
+        distributed: Annotated[
+            str | None, typer.Option(help="Scale out across processes: ray.")
+        ] = None,
+        num_workers: Annotated[
+            int,
+            typer.Option(
+                "--num-workers", "--num-actors", help="Rollout workers / actors (distributed)."
+            ),
+        ] = 2,
+        ray_address: Annotated[
+            str | None, typer.Option(help="A running Ray cluster (default: start a local one).")
+        ] = None,
     ) -> None:
         """Train an algorithm and write a run directory."""
         spec = registry.get(algo)
+        options = _distributed_options(spec, distributed, num_workers, ray_address)
         cfg = configs.build_config(
             spec,
             preset=preset,
@@ -90,9 +104,12 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         from rl_core.device import configure_device
 
         resolved = configure_device(cfg.device)
-        run.write_config(spec.name, cfg, device=resolved, command=" ".join(sys.argv))
+        meta = {"device": resolved, "command": " ".join(sys.argv)}
+        if options is not None:
+            meta.update(distributed=options.backend, num_workers=options.num_workers)
+        run.write_config(spec.name, cfg, **meta)
         try:
-            _train_and_report(spec, cfg, run)
+            _train_and_report(spec, cfg, run, options)
         except RLError:
             # A run that failed before logging anything (e.g. an env the algorithm cannot
             # handle) leaves nothing worth keeping; don't leave a directory behind.
@@ -107,8 +124,11 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             int | None, typer.Option(help="New total step count (to train longer).")
         ] = None,
         device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+        ray_address: Annotated[
+            str | None, typer.Option(help="For a distributed run: a running Ray cluster.")
+        ] = None,
     ) -> None:
-        """Continue a run from its newest checkpoint."""
+        """Continue a run from its newest checkpoint (distributed runs stay distributed)."""
         run = RunDirectory.open(run_dir)
         spec = _spec_for_run(registry, run)
         cfg = configs.config_of_run(spec, run)
@@ -132,7 +152,12 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         run.write_config(spec.name, cfg, **meta)
         latest = run.latest_checkpoint()
         err.print(f"resuming from {latest}" if latest else "no checkpoint yet; starting over")
-        _train_and_report(spec, cfg, run)
+        options = None
+        if meta.get("distributed"):
+            options = _distributed_options(
+                spec, meta["distributed"], int(meta.get("num_workers", 2)), ray_address
+            )
+        _train_and_report(spec, cfg, run, options)
 
     @app.command()
     def evaluate(
@@ -174,9 +199,12 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         )
         out.print(f"wrote {plot_runs(runs, target, metric)}")
 
-    def _train_and_report(spec, cfg, run: RunDirectory) -> None:
+    def _train_and_report(spec, cfg, run: RunDirectory, options=None) -> None:
         run.show_progress = True
-        spec.train(cfg, run)
+        if options is None:
+            spec.train(cfg, run)
+        else:
+            spec.distributed[options.backend](cfg, run, options)
         if run.interrupted:
             err.print(f"interrupted: checkpoint written; continue with `rl resume {run.path}`")
             raise typer.Exit(130)
@@ -188,6 +216,24 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
 
     pm.hook.register_commands(app=app)
     return app
+
+
+def _distributed_options(spec, backend: str | None, num_workers: int, address: str | None):
+    """Checked before a run directory exists: which runner, and is Ray installed."""
+    if backend is None:
+        if address is not None:
+            raise ConfigError("--ray-address needs --distributed ray")
+        return None
+    from rl_core.distributed import DistributedOptions, require_ray
+
+    options = DistributedOptions(backend=backend, num_workers=num_workers, address=address)
+    if options.backend not in spec.distributed:
+        raise ConfigError(
+            f"{spec.name} has no {options.backend!r} runner "
+            f"(it runs: {', '.join(spec.distributed) or 'in one process only'})"
+        )
+    require_ray()
+    return options
 
 
 def _spec_for_run(registry: AlgorithmRegistry, run: RunDirectory):
@@ -233,7 +279,7 @@ def main(args: list[str] | None = None, pm: pluggy.PluginManager | None = None) 
         app = build_app(pm)
         app(args=args)
     except RLError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

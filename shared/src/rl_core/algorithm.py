@@ -43,6 +43,10 @@ class AlgorithmSpec:
         load_policy: ``load_policy(path)``: a :class:`Policy` from a saved policy or
             checkpoint directory.
         presets: named TOML files of settings shipped with the package.
+        distributed: runners by backend (``{"ray": train_fn}``), each
+            ``train_fn(config, run, options)`` with
+            :class:`~rl_core.distributed.DistributedOptions`; what
+            ``rl train --distributed`` offers for this algorithm.
     """
 
     name: str
@@ -51,6 +55,7 @@ class AlgorithmSpec:
     train: Callable[[Any, RunDirectory], Any]
     load_policy: Callable[[Path], Policy]
     presets: Mapping[str, Path] = field(default_factory=dict)
+    distributed: Mapping[str, Callable[[Any, RunDirectory, Any], Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -71,17 +76,24 @@ class AlgorithmSpec:
         summary: str,
         config_cls: type[BaseConfig],
         presets: Mapping[str, Path] | None = None,
+        distributed: Mapping[str, str] | None = None,
     ) -> AlgorithmSpec:
         """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
 
         ``train`` is :func:`rl_core.training.train_agent` with that class and
-        ``load_policy`` its ``load`` on the CPU; the module is imported on first use,
-        so the plugin module that registers the spec stays free of TensorFlow.
+        ``load_policy`` its ``load`` on the CPU; ``distributed`` names runners the same
+        way (``{"ray": "rl_ppo.distributed:train_on_ray"}``). Modules are imported on
+        first use, so the plugin module that registers the spec stays free of TensorFlow.
         """
 
         def agent_class():
-            module, _, attr = agent.partition(":")
-            return getattr(importlib.import_module(module), attr)
+            return _import(agent)
+
+        def runner(target: str):
+            def run_distributed(config, run, options):
+                return _import(target)(config, run, options)
+
+            return run_distributed
 
         def train(config, run):
             from rl_core.training import train_agent
@@ -91,9 +103,16 @@ class AlgorithmSpec:
         def load_policy(path: Path):
             return agent_class().load(path, device="cpu")
 
-        return cls(name, summary, config_cls, train, load_policy, dict(presets or {}))
+        runners = {backend: runner(target) for backend, target in (distributed or {}).items()}
+        return cls(name, summary, config_cls, train, load_policy, dict(presets or {}), runners)
 
     @property
     def default_env(self) -> str:
         """The environment the default config trains on."""
         return self.config_cls().env
+
+
+def _import(target: str) -> Any:
+    """``"package.module:attribute"`` -> the attribute."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)

@@ -5,6 +5,7 @@ Most plugins' ``train(config, run)`` is one call to :func:`train_agent`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rl_core.agent import Agent
@@ -22,12 +23,15 @@ def train_agent(
     *,
     progress: bool | None = None,
     callbacks: list[Callback] | None = None,
+    setup: Callable[[A], None] | None = None,
 ) -> A:
     """Build (or restore from the newest checkpoint) an agent and train it to ``total_steps``.
 
     Metrics and checkpoints go into ``run``; the final policy is saved to
     ``run.policy_dir`` unless training was stopped early (Ctrl-C or a callback),
     in which case the checkpoint just written is where ``rl resume`` continues.
+    ``setup(agent)`` runs once the agent is built or restored, before training: a
+    distributed runner attaches its workers there.
     """
     checkpoint = run.latest_checkpoint()
     if checkpoint is not None:
@@ -35,6 +39,8 @@ def train_agent(
         agent = agent_cls.load(checkpoint, device=config.device, total_steps=config.total_steps)
     else:
         agent = agent_cls(config)
+    if setup is not None:
+        setup(agent)
     # Records logged after the checkpoint (or by a run killed before its first one)
     # would be logged again by this run.
     run.truncate_metrics(agent.num_timesteps)

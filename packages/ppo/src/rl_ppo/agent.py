@@ -87,6 +87,8 @@ class PPO(Agent[PPOConfig]):
         self._obs: np.ndarray | None = None
         self.acting_policy = NumpyPolicy(self.discrete, config.activation)
         self.acting_policy.load(self.model.policy_weights())
+        # Where rollouts come from when not from self.envs (a distributed runner's workers).
+        self.rollout_source: Any = None
         # reduce_retracing: the number of bootstrap states varies with the truncations.
         self._rollout_stats = tf.function(
             self._rollout_stats_graph, reduce_retracing=True, autograph=False
@@ -245,13 +247,24 @@ class PPO(Agent[PPOConfig]):
             self._obs, _ = self.envs.reset(seed=self.config.seed + self.num_timesteps)
             self._discounted_return[:] = 0.0
 
+    def next_rollout(self) -> tuple[dict[str, Any], dict[str, float]]:
+        """A processed rollout to update on, and metrics about how it was gathered.
+
+        From this process's envs, or from ``self.rollout_source`` when a distributed
+        runner has attached one (``rl_ppo.distributed``): the update is the same.
+        """
+        if self.rollout_source is not None:
+            return self.rollout_source.next_rollout(self)
+        buf = self.collect_rollout()
+        self.estimate_advantages(buf, buf["env_rewards"])
+        return buf, {}
+
     def _learn(self, target_steps: int, callback: Callback) -> None:
         self.reset_envs()
         while self.num_timesteps < target_steps:
-            buf = self.collect_rollout()
-            self.estimate_advantages(buf, buf["env_rewards"])
+            buf, gathered = self.next_rollout()
             record = self.update_policy(buf)
-            if not self._emit(callback, {**self.stats.summary(), **record}):
+            if not self._emit(callback, {**self.stats.summary(), **record, **gathered}):
                 break
 
     # ----------------------------------------------------------------- saving

@@ -93,7 +93,8 @@ class PPOLearner(tf.Module):
         total = cfg.n_epochs * n_minibatches
         variables = self.model.trainable_variables
         batch = (obs, actions, old_logp, advantages, returns, old_values)
-        single = cfg.minibatch_size == cfg.num_envs * cfg.n_steps
+        # Static at trace time: a batch from several rollout workers is larger.
+        single = obs.shape[0] == mb
 
         def minibatch(k):
             if single:

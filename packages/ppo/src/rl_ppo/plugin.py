@@ -19,5 +19,6 @@ def register_algorithms(register):
             summary="Proximal Policy Optimization: clipped surrogate, GAE, any Box/Discrete env.",
             config_cls=PPOConfig,
             presets=PRESETS,
+            distributed={"ray": "rl_ppo.distributed:train_on_ray"},
         )
     )

@@ -17,3 +17,19 @@ def test_adam_matches_the_textbook_update_by_hand():
     # step = 0.0235317 * 0.025 / sqrt(0.00028975) = 0.0345604
     assert float(var[0]) == pytest.approx(0.8654396, abs=1e-6)
     assert float(adam.iterations) == 2.0
+
+
+def test_adam_default_lr_and_named_slots():
+    var = tf.Variable([1.0])
+    adam = Adam([var], 0.1, name="critic_adam")
+    adam.apply([tf.constant([0.5])])  # first step: lr * sign(g)
+    assert float(var[0]) == pytest.approx(0.9, abs=1e-6)
+    named = adam.named({id(var): "critic/w"})
+    assert set(named) == {
+        "critic_adam/iterations",
+        "critic_adam/m/critic/w",
+        "critic_adam/v/critic/w",
+    }
+    assert float(named["critic_adam/m/critic/w"][0]) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="needs a learning rate"):
+        Adam([var]).apply([tf.constant([0.5])])

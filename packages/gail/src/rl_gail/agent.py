@@ -153,14 +153,9 @@ class GAIL(PPO):
 
     def _named_state(self) -> dict[str, tf.Variable]:
         state = super()._named_state()
-        state.update(self.discriminator.named_variables())
-        opt = self.disc_learner.optimizer
-        names = {id(v): n for n, v in self.discriminator.named_variables().items()}
-        state["disc_adam/iterations"] = opt.iterations
-        for var, m, v in zip(opt.targets, opt.m, opt.v, strict=True):
-            state[f"disc_adam/m/{names[id(var)]}"] = m
-            state[f"disc_adam/v/{names[id(var)]}"] = v
-        return state
+        named = self.discriminator.named_variables()
+        names = {id(v): n for n, v in named.items()}
+        return {**state, **named, **self.disc_learner.optimizer.named(names)}
 
     def _save_state(self, path: Path) -> None:
         super()._save_state(path)

@@ -101,7 +101,7 @@ class DiscriminatorLearner(tf.Module):
         self.variables_ = [
             v for layer in [*disc.torso.layers, disc.head] for v in (layer.w, layer.b)
         ]
-        self.optimizer = Adam(self.variables_, eps=1e-8)
+        self.optimizer = Adam(self.variables_, name="disc_adam")
         self.update = tf.function(self._update)
         self.rewards = tf.function(self._rewards)
 

@@ -272,14 +272,8 @@ class PPO(Agent[PPOConfig]):
     def _named_state(self) -> dict[str, tf.Variable]:
         """Network weights and Adam's moments, by name (see ``ActorCritic.named_variables``)."""
         named = self.model.named_variables()
-        opt = self.learner.optimizer
-        slot_names = {id(v): name for name, v in named.items()}
-        state = dict(named)
-        state["adam/iterations"] = opt.iterations
-        for var, m, v in zip(opt.targets, opt.m, opt.v, strict=True):
-            state[f"adam/m/{slot_names[id(var)]}"] = m
-            state[f"adam/v/{slot_names[id(var)]}"] = v
-        return state
+        names = {id(v): name for name, v in named.items()}
+        return {**named, **self.learner.optimizer.named(names)}
 
     def _save_state(self, path: Path) -> None:
         arrays = {name: v.numpy() for name, v in self._named_state().items()}

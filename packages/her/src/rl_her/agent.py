@@ -244,7 +244,7 @@ class HER(Agent[HERConfig]):
         inputs = np.concatenate([shaped["observation"], shaped["goal"]], axis=-1)
         next_inputs = np.concatenate([shaped["next_observation"], shaped["goal"]], axis=-1)
         seed = self.rng.integers(0, _MAX_SEED, size=2)
-        td, metrics = self.learner.update(
+        td, metrics, weights = self.learner.update(
             tf.constant(inputs),
             tf.constant(shaped["action"]),
             tf.constant(shaped["reward"]),
@@ -254,7 +254,7 @@ class HER(Agent[HERConfig]):
             tf.constant(seed, tf.int32),
         )
         self.buffer.update_priorities(batch["indices"], td.numpy())
-        self._acting_weights = self.learner.acting_weights()
+        self._acting_weights = [w.numpy() for w in weights]
         self._last_metrics = {f"losses/{name}": float(v) for name, v in metrics.items()}
         self._last_metrics["charts/relabeled_fraction"] = float(batch["relabeled"].mean())
 

@@ -141,16 +141,19 @@ class HindsightReplayBuffer:
         self.next_achieved_goal[row] = next_achieved_goal
         self.terminated[row] = terminated
         self.ep_start[row] = self._current_start
+        # (The row's old priorities are 0 already: invalidated just now, or never valid.)
         self.ep_length[row] = 0
-        self.tree.update(row * self.num_envs + np.arange(self.num_envs), 0.0)
+        finished = []
         for env in np.flatnonzero(done):
             start = int(self._current_start[env])
             length = (row - start) % self.rows + 1
             episode_rows = (start + np.arange(length)) % self.rows
             self.ep_length[episode_rows, env] = length
-            priority = self.max_priority**self.alpha if self.prioritized else 1.0
-            self.tree.update(episode_rows * self.num_envs + env, priority)
+            finished.append(episode_rows * self.num_envs + env)
             self._current_start[env] = (row + 1) % self.rows
+        if finished:  # the episodes' transitions become samplable, at the max priority
+            priority = self.max_priority**self.alpha if self.prioritized else 1.0
+            self.tree.update(np.concatenate(finished), priority)
         self.pos = (row + 1) % self.rows
         self.full = self.full or self.pos == 0
 

@@ -39,7 +39,7 @@ class HERConfig(BaseConfig):
     """Env steps of uniformly random actions before learning starts."""
     replay_ratio: float = 1.0
     """Gradient steps per environment step."""
-    train_every: int = 1
+    train_every: int = 4
     """Vector steps between updates; one update runs all the gradient steps owed since
     the last one inside a single graph call."""
     prioritized: bool = True

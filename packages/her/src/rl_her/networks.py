@@ -53,8 +53,12 @@ class MLP(tf.Module):
             out[f"{self.name}/{i}/w"], out[f"{self.name}/{i}/b"] = layer.w, layer.b
         return out
 
+    def ordered_variables(self) -> list[tf.Variable]:
+        """w0, b0, w1, b1, ...: the order :func:`mlp_numpy` reads."""
+        return [p for layer in self.layers for p in (layer.w, layer.b)]
+
     def numpy_weights(self) -> list[np.ndarray]:
-        return [p.numpy() for layer in self.layers for p in (layer.w, layer.b)]
+        return [p.numpy() for p in self.ordered_variables()]
 
 
 def mlp_numpy(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:

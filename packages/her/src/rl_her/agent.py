@@ -116,9 +116,7 @@ class HER(Agent[HERConfig]):
         )
         n_in = self.obs_dim + self.goal_dim
         if self.kind == "dqn":
-            self.learner: DQNLearner | ActorCriticLearner = DQNLearner(
-                n_in, self.n_actions, config
-            )
+            self.learner: DQNLearner | ActorCriticLearner = DQNLearner(n_in, self.n_actions, config)
         else:
             self.learner = ActorCriticLearner(n_in, self.action_dim, config, self.kind == "td3")
         self._acting_weights = self.learner.acting_weights()
@@ -266,7 +264,7 @@ class HER(Agent[HERConfig]):
         next_log = (self.num_timesteps // cfg.log_every + 1) * cfg.log_every
         while self.num_timesteps < target_steps:
             self._collect_step()
-            if self.num_timesteps >= cfg.learning_starts:
+            if self.num_timesteps > cfg.learning_starts:
                 self._owed_steps += cfg.replay_ratio * cfg.num_envs
                 if self._vector_steps % cfg.train_every == 0:
                     self._train()

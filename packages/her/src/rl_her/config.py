@@ -97,6 +97,8 @@ class HERConfig(BaseConfig):
     action_l2: float = 1.0
     """Weight of the L2 penalty on normalized actor actions (HER paper: 1.0)."""
 
+    xla: bool = True
+    """XLA-compile the update (about 3x faster gradient steps on a CPU; ~5 s to compile)."""
     log_every: int = 1_000
     """Environment steps between log records."""
 

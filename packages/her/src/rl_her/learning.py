@@ -86,7 +86,7 @@ def soft_update(target_vars, online_vars, tau: float) -> None:
         t.assign(o if tau >= 1.0 else t + tau * (o - t))
 
 
-def _compile(update, n_in: int, action_spec: tf.TensorSpec):
+def _compile(update, n_in: int, action_spec: tf.TensorSpec, xla: bool):
     """``update`` as one XLA-compiled graph over K stacked minibatches.
 
     It returns the TD errors (for the priorities), the mean metrics, and the acting
@@ -105,7 +105,7 @@ def _compile(update, n_in: int, action_spec: tf.TensorSpec):
         stacked,  # importance weights
         tf.TensorSpec([2], tf.int32),  # seed of the stateless noise
     ]
-    return tf.function(update, jit_compile=True, input_signature=signature)
+    return tf.function(update, jit_compile=xla, input_signature=signature)
 
 
 def _clip(grads, max_norm: float):
@@ -126,7 +126,9 @@ class DQNLearner(tf.Module):
         soft_update(self.q_target.trainable_variables, self.q.trainable_variables, 1.0)
         self.optimizer = Adam(self.q.trainable_variables, config.learning_rate, name="adam")
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.update = _compile(self._update, n_in, tf.TensorSpec([None, None], tf.int64))
+        self.update = _compile(
+            self._update, n_in, tf.TensorSpec([None, None], tf.int64), config.xla
+        )
 
     def named_variables(self) -> dict[str, tf.Variable]:
         named = {**self.q.named(), **self.q_target.named()}
@@ -201,7 +203,7 @@ class ActorCriticLearner(tf.Module):
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.policy_delay = config.policy_delay if td3 else 1
         action_spec = tf.TensorSpec([None, None, action_dim], tf.float32)
-        self.update = _compile(self._update, n_in, action_spec)
+        self.update = _compile(self._update, n_in, action_spec, config.xla)
 
     def named_variables(self) -> dict[str, tf.Variable]:
         named = {**self.actor.named(), **self.actor_target.named()}

@@ -264,7 +264,9 @@ class HER(Agent[HERConfig]):
         next_log = (self.num_timesteps // cfg.log_every + 1) * cfg.log_every
         while self.num_timesteps < target_steps:
             self._collect_step()
-            if self.num_timesteps > cfg.learning_starts:
+            # Nothing is owed while no episode has finished (e.g. right after a resume,
+            # whose buffer starts empty), so no burst of steps on the first episodes.
+            if self.num_timesteps > cfg.learning_starts and self.buffer.tree.total > 0:
                 self._owed_steps += cfg.replay_ratio * cfg.num_envs
                 if self._vector_steps % cfg.train_every == 0:
                     self._train()

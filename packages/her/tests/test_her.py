@@ -207,6 +207,7 @@ def test_wraparound_invalidates_the_overwritten_episode():
     add_episode(buf, EPISODE[:3], GOAL)  # rows 3, 0: overwrites the first episode's start
     np.testing.assert_array_equal(buf.ep_length[:, 0], [2, 0, 0, 2])
     assert len(buf) == 2
+    assert len(buf) == np.count_nonzero(buf.ep_length)
     batch = buf.sample(100, np.random.default_rng(0))
     assert set(batch["indices"]) == {0, 3}
     # The wrapped episode is read in order: row 3 (t=0), then row 0 (t=1).

@@ -103,6 +103,7 @@ class HindsightReplayBuffer:
         self.max_priority = 1.0  # raw |delta| + eps; new transitions get it
         self.pos = 0
         self.full = False
+        self._valid = 0  # transitions with ep_length > 0
         self._current_start = np.zeros(num_envs, np.int64)
 
     @property
@@ -111,7 +112,7 @@ class HindsightReplayBuffer:
 
     def __len__(self) -> int:
         """Transitions that can be sampled (in finished, intact episodes)."""
-        return int(np.count_nonzero(self.ep_length))
+        return self._valid
 
     # ------------------------------------------------------------------ writing
 
@@ -149,6 +150,7 @@ class HindsightReplayBuffer:
             length = (row - start) % self.rows + 1
             episode_rows = (start + np.arange(length)) % self.rows
             self.ep_length[episode_rows, env] = length
+            self._valid += length
             finished.append(episode_rows * self.num_envs + env)
             self._current_start[env] = (row + 1) % self.rows
         if finished:  # the episodes' transitions become samplable, at the max priority
@@ -160,6 +162,7 @@ class HindsightReplayBuffer:
     def _invalidate(self, start: int, length: int, env: int) -> None:
         episode_rows = (start + np.arange(length)) % self.rows
         self.ep_length[episode_rows, env] = 0
+        self._valid -= length
         self.tree.update(episode_rows * self.num_envs + env, 0.0)
 
     # ------------------------------------------------------------------ sampling

@@ -1,0 +1,24 @@
+"""Registers ``her`` with the ``rl`` command. Import-light: TensorFlow loads on first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rl_core import AlgorithmSpec, hookimpl
+from rl_her.config import HERConfig
+
+PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
+
+
+@hookimpl
+def register_algorithms(register):
+    register(
+        AlgorithmSpec.for_agent(
+            "rl_her.agent:HER",
+            name="her",
+            summary="Hindsight Experience Replay: goal relabeling for DQN (Discrete) or "
+            "DDPG/TD3 (Box) on goal envs.",
+            config_cls=HERConfig,
+            presets=PRESETS,
+        )
+    )

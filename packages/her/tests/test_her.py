@@ -1,0 +1,360 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from rl_her import HER, HERConfig, HindsightReplayBuffer
+from rl_her.learning import dqn_target, huber_loss, soft_update
+from rl_her.networks import Actor, QNetwork, actor_numpy, dueling_combine, q_numpy
+
+from rl_core.callbacks import Callback
+from rl_core.config import apply_overrides
+from rl_core.envs import BitFlippingEnv
+from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.evaluation import evaluate_policy
+
+# ----------------------------------------------------------------------------- formulas
+
+
+def test_huber_loss_matches_hand_computation():
+    x = tf.constant([0.5, -2.0, 3.0])
+    # delta 1: 0.5 * 0.25 = 0.125; |-2| > 1: 1 * (2 - 0.5) = 1.5; 3 -> 2.5
+    np.testing.assert_allclose(huber_loss(x).numpy(), [0.125, 1.5, 2.5])
+    # delta 2: 0.125; 0.5 * 4 = 2.0 (|x| <= delta is quadratic); 2 * (3 - 1) = 4
+    np.testing.assert_allclose(huber_loss(x, 2.0).numpy(), [0.125, 2.0, 4.0])
+
+
+def test_double_dqn_target_lets_the_online_net_choose_and_the_target_net_value():
+    online = tf.constant([[1.0, 5.0, 2.0], [0.0, -1.0, 3.0]])
+    target = tf.constant([[10.0, 4.0, 20.0], [1.0, 7.0, 2.0]])
+    rewards, discounts = tf.constant([-1.0, 0.0]), tf.constant([0.5, 0.0])
+    # Double: a* = (1, 2) from the online net; Q'(s', a*) = (4, 2)
+    #   y = (-1 + 0.5 * 4, 0 + 0 * 2) = (1, 0)
+    np.testing.assert_allclose(dqn_target(online, target, rewards, discounts, True), [1.0, 0.0])
+    # DQN: max_a Q'(s', a) = (20, 7): y = (-1 + 0.5 * 20, 0) = (9, 0)
+    np.testing.assert_allclose(dqn_target(online, target, rewards, discounts, False), [9.0, 0.0])
+
+
+def test_soft_and_hard_target_updates():
+    target, online = [tf.Variable([0.0, 10.0])], [tf.Variable([1.0, 20.0])]
+    soft_update(target, online, 0.1)  # 0.1 * (1, 20) + 0.9 * (0, 10) = (0.1, 11)
+    np.testing.assert_allclose(target[0].numpy(), [0.1, 11.0])
+    soft_update(target, online, 1.0)
+    np.testing.assert_allclose(target[0].numpy(), [1.0, 20.0])
+
+
+def test_dueling_combination():
+    # V = 2, A = (1, 3, 5), mean A = 3: Q = 2 + A - 3 = (0, 2, 4)
+    q = dueling_combine(np.array([[2.0]]), np.array([[1.0, 3.0, 5.0]]))
+    np.testing.assert_allclose(q, [[0.0, 2.0, 4.0]])
+
+
+@pytest.mark.parametrize("dueling", [False, True])
+def test_numpy_acting_path_matches_tensorflow(dueling):
+    net = QNetwork(6, 4, (16, 8), dueling, seed=0, name="q")
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
+    np.testing.assert_allclose(q_numpy(net.mlp.numpy_weights(), x, dueling), net(x), atol=1e-5)
+    actor = Actor(6, 2, (16,), seed=0, name="actor")
+    np.testing.assert_allclose(actor_numpy(actor.mlp.numpy_weights(), x), actor(x), atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- buffer
+
+
+def bit_buffer(n_bits=3, num_envs=1, capacity=100, **kwargs) -> HindsightReplayBuffer:
+    env = BitFlippingEnv(n_bits)
+    return HindsightReplayBuffer(
+        capacity,
+        num_envs,
+        n_bits,
+        n_bits,
+        (),
+        np.int64,
+        env.compute_reward,
+        env.compute_terminated,
+        **kwargs,
+    )
+
+
+def add_episode(buf, states, goal, terminated_last=False, env_count=1):
+    """states[0] -> states[1] -> ... (one transition each); goal fixed; all envs alike."""
+    goal = np.tile(np.asarray(goal, np.float32), (env_count, 1))
+    for t in range(len(states) - 1):
+        s, s2 = (np.tile(np.asarray(x, np.float32), (env_count, 1)) for x in states[t : t + 2])
+        last = t == len(states) - 2
+        buf.add(
+            s,
+            goal,
+            np.full(env_count, t),
+            s2,
+            s2,
+            np.full(env_count, last and terminated_last),
+            np.full(env_count, last),
+        )
+
+
+EPISODE = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]]  # three flips, goal never reached
+GOAL = [0, 1, 1]
+
+
+def test_running_episodes_are_not_sampled_and_finished_ones_are():
+    buf = bit_buffer()
+    buf.add(*(np.zeros((1, 3), np.float32),) * 2, np.zeros(1, np.int64), *(np.ones((1, 3)),) * 2,
+            np.zeros(1, bool), np.zeros(1, bool))  # fmt: skip
+    assert len(buf) == 0
+    with pytest.raises(ValueError, match="no finished episode"):
+        buf.sample(4, np.random.default_rng(0))
+    buf = bit_buffer()
+    add_episode(buf, EPISODE, GOAL)
+    assert len(buf) == 3
+    np.testing.assert_array_equal(buf.ep_length[:4, 0], [3, 3, 3, 0])
+
+
+def test_none_keeps_goals_and_recomputes_the_real_reward():
+    buf = bit_buffer(strategy="none")
+    add_episode(buf, EPISODE, GOAL)
+    batch = buf.sample(64, np.random.default_rng(0))
+    assert not batch["relabeled"].any()
+    np.testing.assert_array_equal(batch["goal"], np.tile(GOAL, (64, 1)))
+    np.testing.assert_array_equal(batch["reward"], -1.0)  # goal (0,1,1) is never reached
+    np.testing.assert_allclose(batch["discount"], 0.98)  # last step truncated: bootstrap
+
+
+def test_final_strategy_relabels_with_the_last_achieved_goal():
+    buf = bit_buffer(strategy="final", n_sampled_goal=4)
+    add_episode(buf, EPISODE, GOAL)
+    batch = buf.sample(4000, np.random.default_rng(0))
+    rel = batch["relabeled"]
+    assert abs(rel.mean() - 0.8) < 0.03  # k / (k + 1) = 4 / 5
+    np.testing.assert_array_equal(batch["goal"][rel], np.tile([1, 1, 1], (rel.sum(), 1)))
+    # The last transition (action 2) reaches the final goal: reward 0 and terminal.
+    last = rel & (batch["action"] == 2)
+    assert last.any()
+    np.testing.assert_array_equal(batch["reward"][last], 0.0)
+    np.testing.assert_array_equal(batch["discount"][last], 0.0)
+    earlier = rel & (batch["action"] < 2)
+    np.testing.assert_array_equal(batch["reward"][earlier], -1.0)
+
+
+def test_future_goals_come_from_the_same_step_or_later():
+    buf = bit_buffer(strategy="future", n_sampled_goal=1_000_000)
+    add_episode(buf, EPISODE, GOAL)
+    batch = buf.sample(3000, np.random.default_rng(1))
+    achieved_after = {t: {tuple(s) for s in EPISODE[t + 1 :]} for t in range(3)}
+    seen = {t: set() for t in range(3)}
+    for t, g in zip(batch["action"], batch["goal"], strict=True):
+        assert tuple(g) in achieved_after[int(t)]
+        seen[int(t)].add(tuple(g))
+    assert seen == achieved_after  # every later achieved goal is drawn
+    # The future goal achieved by this very step gives reward 0.
+    at_next = np.all(batch["goal"] == batch["next_observation"], axis=1)
+    np.testing.assert_array_equal(batch["reward"][at_next], 0.0)
+
+
+def test_episode_and_random_goals():
+    buf = bit_buffer(strategy="episode", n_sampled_goal=1_000_000)
+    add_episode(buf, EPISODE, GOAL)
+    goals = {tuple(g) for g in buf.sample(2000, np.random.default_rng(2))["goal"]}
+    assert goals == {tuple(s) for s in EPISODE[1:]}  # also goals achieved before the step
+    buf = bit_buffer(strategy="random", n_sampled_goal=1_000_000)
+    add_episode(buf, EPISODE, GOAL)
+    other = [[0, 1, 1], [0, 1, 0], [0, 0, 0]]
+    add_episode(buf, other, GOAL)
+    batch = buf.sample(2000, np.random.default_rng(3))
+    goals = {tuple(g) for g in batch["goal"]}
+    assert goals == {tuple(s) for s in EPISODE[1:] + other[1:]}  # from any episode
+
+
+def test_n_step_return_over_the_relabeled_window():
+    # gamma 0.5, n 2, goal (1,1,0) = the state after step 1 (of steps 0, 1, 2).
+    buf = bit_buffer(strategy="none", gamma=0.5, n_step=2)
+    add_episode(buf, EPISODE, [1, 1, 0])
+    by_t = {}
+    batch = buf.sample(200, np.random.default_rng(0))
+    for i, t in enumerate(batch["action"]):
+        by_t[int(t)] = (batch["reward"][i], batch["discount"][i], batch["next_observation"][i])
+    # t=0: r0 = -1, then step 1 reaches the goal (r1 = 0, terminal) -> -1 + 0.5 * 0 = -1,
+    #      window of 2 steps ending terminal: discount 0, bootstrap state s_2.
+    r, d, s = by_t[0]
+    assert (r, d) == (-1.0, 0.0)
+    np.testing.assert_array_equal(s, [1, 1, 0])
+    # t=1: reaches the goal at once: r = 0, terminal after one step.
+    assert by_t[1][:2] == (0.0, 0.0)
+    # t=2: the last step of the episode (truncated, goal left): r = -1, one step, gamma^1.
+    assert by_t[2][:2] == (-1.0, 0.5)
+    np.testing.assert_array_equal(by_t[2][2], [1, 1, 1])
+
+
+def test_n_step_window_stops_at_the_episode_end_with_truncation_bootstrap():
+    buf = bit_buffer(strategy="none", gamma=0.5, n_step=3)
+    add_episode(buf, EPISODE, GOAL)
+    add_episode(buf, [[1, 1, 1], [0, 1, 1]], GOAL, terminated_last=True)  # reaches GOAL
+    batch = buf.sample(500, np.random.default_rng(0))
+    first = batch["action"] == 0
+    first_ep = first & (batch["observation"][:, 0] == 0)
+    # t=0 of episode 1: -1 - 0.5 - 0.25 = -1.75, bootstrap from s_3 with 0.5^3 (truncation)
+    np.testing.assert_allclose(batch["reward"][first_ep], -1.75)
+    np.testing.assert_allclose(batch["discount"][first_ep], 0.125)
+    # Episode 2 (one step that terminates): reward 0, no bootstrap, nothing from episode 1.
+    second = first & (batch["observation"][:, 0] == 1)
+    np.testing.assert_array_equal(batch["reward"][second], 0.0)
+    np.testing.assert_array_equal(batch["discount"][second], 0.0)
+
+
+def test_wraparound_invalidates_the_overwritten_episode():
+    buf = bit_buffer(capacity=4)
+    add_episode(buf, EPISODE, GOAL)  # rows 0..2
+    add_episode(buf, EPISODE[:3], GOAL)  # rows 3, 0: overwrites the first episode's start
+    np.testing.assert_array_equal(buf.ep_length[:, 0], [2, 0, 0, 2])
+    assert len(buf) == 2
+    assert len(buf) == np.count_nonzero(buf.ep_length)
+    batch = buf.sample(100, np.random.default_rng(0))
+    assert set(batch["indices"]) == {0, 3}
+    # The wrapped episode is read in order: row 3 (t=0), then row 0 (t=1).
+    t0 = batch["indices"] == 3
+    np.testing.assert_array_equal(batch["next_observation"][t0][0], [1, 0, 0])
+
+
+def test_parallel_envs_keep_separate_episodes():
+    buf = bit_buffer(num_envs=2, strategy="final", n_sampled_goal=1_000_000)
+    add_episode(buf, EPISODE, GOAL, env_count=2)
+    assert len(buf) == 6
+    batch = buf.sample(200, np.random.default_rng(0))
+    np.testing.assert_array_equal(batch["goal"], np.tile([1, 1, 1], (200, 1)))
+
+
+def test_priorities_drive_sampling_and_importance_weights():
+    buf = bit_buffer(strategy="none", prioritized=True, alpha=1.0, eps=1e-6)
+    add_episode(buf, EPISODE, GOAL)
+    np.testing.assert_allclose(buf.tree.get(np.arange(3)), 1.0)  # new: max priority 1
+    buf.update_priorities(np.array([0, 1, 2]), np.array([3.0, -1.0, 0.0]))
+    # p = |delta| + eps (alpha 1) = (3, 1, ~0): slot 0 drawn 3/4 of the time, slot 2 never.
+    p = buf.tree.get(np.arange(3))
+    np.testing.assert_allclose(p, [3.0, 1.0, 1e-6], rtol=1e-5)
+    batch = buf.sample(4000, np.random.default_rng(0), beta=1.0)
+    assert abs((batch["indices"] == 0).mean() - 0.75) < 0.03
+    # w = (N P)^-beta normalized by the batch max: w0 / w1 = P1 / P0 = 1/3
+    w0 = batch["weights"][batch["indices"] == 0][0]
+    w1 = batch["weights"][batch["indices"] == 1][0]
+    assert w1 == pytest.approx(1.0) and w0 == pytest.approx(1 / 3, rel=1e-4)
+    assert buf.max_priority == pytest.approx(3.0 + 1e-6)
+
+
+# ----------------------------------------------------------------------------- agent
+
+
+def small(**overrides) -> HERConfig:
+    base = {
+        "num_envs": 2,
+        "batch_size": 16,
+        "learning_starts": 32,
+        "hidden_sizes": [16],
+        "device": "cpu",
+        "log_every": 32,
+        "env_kwargs": {"n_bits": 4},
+        "xla": False,  # compiling takes seconds; the learning test covers the XLA path
+    }
+    return apply_overrides(HERConfig(), {**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"strategy": "later"}, "strategy must be one of"),
+        ({"learner": "sac"}, "learner must be one of"),
+        ({"gamma": 1.5}, "gamma must be in"),
+        ({"tau": 0.0}, "tau must be in"),
+        ({"n_step": 0}, "n_step must be >= 1"),
+    ],
+)
+def test_config_validation(override, message):
+    with pytest.raises(ConfigError, match=message):
+        small(**override)
+
+
+def test_her_ratio_is_k_over_k_plus_one():
+    assert HERConfig(n_sampled_goal=4).her_ratio == pytest.approx(0.8)
+    assert HERConfig(strategy="none").her_ratio == 0.0
+
+
+def test_non_goal_env_and_wrong_learner_are_clear_errors():
+    with pytest.raises(ConfigError, match="her needs a goal env"):
+        HER(small(env="CartPole-v1", env_kwargs={}))
+    with pytest.raises(ConfigError, match="learner 'td3' needs Box actions"):
+        HER(small(learner="td3"))
+    with pytest.raises(ConfigError, match="learner 'dqn' needs Discrete actions"):
+        HER(small(env="rl/PointMassGoal-v0", env_kwargs={}, learner="dqn"))
+
+
+def metrics_of(seed: int, **overrides) -> list[tuple]:
+    class Record(Callback):
+        def __init__(self):
+            self.rows = []
+
+        def on_log(self, agent, metrics):
+            self.rows.append(tuple(sorted((k, v) for k, v in metrics.items() if k != "charts/SPS")))
+
+    record = Record()
+    HER(small(seed=seed, **overrides)).learn(96, callbacks=[record])
+    return record.rows
+
+
+def test_a_seeded_run_repeats_exactly():
+    first = metrics_of(3)
+    assert first == metrics_of(3)
+    assert first != metrics_of(4)
+
+
+def test_one_gradient_step_per_env_step_after_learning_starts():
+    agent = HER(small(train_every=1)).learn(96)
+    # 32 random steps, then 2 steps per vector step: (96 - 32) = 64 gradient steps
+    assert int(agent.learner.gradient_steps.numpy()) == 64
+
+
+def test_save_load_round_trip_and_mismatch(tmp_path):
+    agent = HER(small(dueling=True)).learn(64)
+    agent.save(tmp_path / "a")
+    again = HER.load(tmp_path / "a")
+    obs = {k: np.random.default_rng(0).integers(0, 2, (5, 4)).astype(np.float32)
+           for k in ("observation", "achieved_goal", "desired_goal")}  # fmt: skip
+    np.testing.assert_array_equal(agent.predict(obs), again.predict(obs))
+    assert again.num_timesteps == 64
+    with pytest.raises(RunDirectoryError, match="do not fit this network"):
+        HER.load(tmp_path / "a", hidden_sizes=[8])
+
+
+@pytest.mark.parametrize("learner", ["td3", "ddpg"])
+def test_continuous_learners_run_and_act_within_bounds(learner):
+    agent = HER(small(env="rl/PointMassGoal-v0", env_kwargs={}, learner=learner, n_step=2))
+    agent.learn(160)
+    assert int(agent.learner.gradient_steps.numpy()) > 0
+    assert len(agent.learner.critics) == (2 if learner == "td3" else 1)
+    obs = {
+        k: np.zeros((3, 2), np.float32) for k in ("observation", "achieved_goal", "desired_goal")
+    }
+    for deterministic in (True, False):
+        actions = agent.predict(obs, deterministic=deterministic)
+        assert actions.shape == (3, 2) and np.all(np.abs(actions) <= 1.0)
+
+
+def test_plugin_registers_her_in_process():
+    import rl_her.plugin
+
+    from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(rl_her.plugin, name="her")
+    spec = AlgorithmRegistry(pm).get("her")
+    assert spec.default_env == "rl/BitFlipping-v0"
+    assert "pointmass" in spec.presets
+
+
+@pytest.mark.learning
+def test_learns_8_bit_flipping():
+    """HER + Double DQN solves 8 bits (greedy success >= 0.9 over 100 episodes)."""
+    config = apply_overrides(
+        HERConfig(), {"env_kwargs": {"n_bits": 8}, "total_steps": 8000, "device": "cpu"}
+    )
+    agent = HER(config).learn(config.total_steps)
+    result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=100, seed=123)
+    assert result.success_rate >= 0.9

@@ -162,7 +162,10 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
     @app.command()
     def evaluate(
         run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
-        episodes: Annotated[int, typer.Option(help="Episodes to run.")] = 10,
+        episodes: Annotated[
+            int | None,
+            typer.Option(help="Episodes to run (default: the run's eval_episodes, or 10)."),
+        ] = None,
         seed: Annotated[int, typer.Option(help="Seed of the evaluation envs.")] = 1_000_000,
         video: Annotated[
             Path | None, typer.Option(help="Record the first episode (.gif or .mp4).")
@@ -176,6 +179,8 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         run = RunDirectory.open(run_dir)
         spec = _spec_for_run(registry, run)
         cfg = configs.config_of_run(spec, run)
+        if episodes is None:
+            episodes = cfg.eval_episodes or 10
         result = _evaluate(spec, cfg, run, episodes, seed, video, not stochastic)
         if as_json:
             typer.echo(json.dumps(result.summary()))

@@ -11,49 +11,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from rl_core.optim import Adam
 from rl_her.config import HERConfig
 from rl_her.networks import Actor, Critic, QNetwork
-
-
-class Adam(tf.Module):
-    """Adam (Kingma & Ba, 2015) over a fixed variable list, with plain-variable moments.
-
-    Plain variables are saved by name with the networks; TensorFlow's fused
-    ``ResourceApplyAdam`` kernel is one op per variable.
-    """
-
-    def __init__(self, variables, lr: float, eps: float = 1e-8, name: str = "adam"):
-        super().__init__(name=name)
-        self.targets = list(variables)
-        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.iterations = tf.Variable(0.0, trainable=False)
-        self.lr, self.eps = lr, eps
-
-    def apply(self, grads) -> None:
-        self.iterations.assign_add(1.0)
-        t = self.iterations
-        for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
-            tf.raw_ops.ResourceApplyAdam(
-                var=var.handle,
-                m=m.handle,
-                v=v.handle,
-                beta1_power=0.9**t,
-                beta2_power=0.999**t,
-                lr=tf.constant(self.lr),
-                beta1=tf.constant(0.9),
-                beta2=tf.constant(0.999),
-                epsilon=tf.constant(self.eps),
-                grad=g,
-            )
-
-    def named(self, names: dict[int, str]) -> dict[str, tf.Variable]:
-        """Moments keyed by the names of the variables they belong to."""
-        out = {f"{self.name}/iterations": self.iterations}
-        for var, m, v in zip(self.targets, self.m, self.v, strict=True):
-            out[f"{self.name}/m/{names[id(var)]}"] = m
-            out[f"{self.name}/v/{names[id(var)]}"] = v
-        return out
 
 
 def huber_loss(x: tf.Tensor, delta: float = 1.0) -> tf.Tensor:

@@ -47,9 +47,12 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         if not len(registry):
             err.print("no algorithms installed; install one, e.g. `pip install rl-ppo`")
             raise typer.Exit(1)
-        table = Table("algorithm", "default env", "summary", box=None, header_style="bold")
+        table = Table(
+            "algorithm", "default env", "distributed", "summary", box=None, header_style="bold"
+        )
         for spec in registry.specs():
-            table.add_row(spec.name, spec.default_env, spec.summary)
+            runners = ", ".join(spec.distributed) or "-"
+            table.add_row(spec.name, spec.default_env, runners, spec.summary)
         out.print(table)
 
     @app.command("config")

@@ -134,8 +134,15 @@ class MPOLearner(tf.Module):
         full = self.policy.kind == "full"
         # Target policy at s': N samples for the E-step and the critic's expectation.
         target_mean, target_scale = self.target_policy(next_obs)
-        target_dist = losses.gaussian(target_mean, target_scale, full)
-        sampled = tf.stop_gradient(target_dist.sample(cfg.num_samples, seed=seed))  # [N, B, D]
+        if full:
+            target_dist = losses.gaussian(target_mean, target_scale, full)
+            sampled = target_dist.sample(cfg.num_samples, seed=seed)  # [N, B, D]
+        else:
+            noise = tf.random.stateless_normal(
+                tf.concat([[cfg.num_samples], tf.shape(target_mean)], 0), seed=seed
+            )
+            sampled = target_mean + target_scale * noise
+        sampled = tf.stop_gradient(sampled)
         # Q of all N x B pairs as one flat batch (one matmul per layer).
         n, b = cfg.num_samples, tf.shape(next_obs)[0]
         tiled_next = tf.reshape(tf.tile(next_obs[None], [n, 1, 1]), [n * b, -1])
@@ -143,7 +150,7 @@ class MPOLearner(tf.Module):
         sampled_q = tf.reshape(flat_q, [n, b])
         q_target = tf.stop_gradient(rewards + discounts * tf.reduce_mean(sampled_q, axis=0))
 
-        with tf.GradientTape(persistent=True) as tape:
+        with tf.GradientTape() as tape:
             q = self.critic(obs, actions)
             critic_loss = 0.5 * tf.reduce_mean(tf.square(q_target - q))
 
@@ -176,7 +183,8 @@ class MPOLearner(tf.Module):
             )
             policy_loss = m_step["policy_loss"] + m_step["kl_penalty"]
             dual_loss = temperature_loss + m_step["alpha_loss"]
-        self._apply(tape, critic_loss, policy_loss, dual_loss)
+            total_loss = critic_loss + policy_loss + dual_loss
+        self._apply(tape, total_loss)
         std = online_scale if not full else tf.linalg.diag_part(online_scale)
         return {
             "critic_loss": critic_loss,
@@ -201,7 +209,7 @@ class MPOLearner(tf.Module):
         expected_q = tf.reduce_sum(tf.exp(target_log_probs) * next_q, axis=-1)
         q_target = tf.stop_gradient(rewards + discounts * expected_q)
 
-        with tf.GradientTape(persistent=True) as tape:
+        with tf.GradientTape() as tape:
             q_all = self.critic(obs)
             q = tf.gather(q_all, actions, batch_dims=1)
             critic_loss = 0.5 * tf.reduce_mean(tf.square(q_target - q))
@@ -217,7 +225,8 @@ class MPOLearner(tf.Module):
             )
             policy_loss = m_step["policy_loss"] + m_step["kl_penalty"]
             dual_loss = temperature_loss + m_step["alpha_loss"]
-        self._apply(tape, critic_loss, policy_loss, dual_loss)
+            total_loss = critic_loss + policy_loss + dual_loss
+        self._apply(tape, total_loss)
         probs = tf.nn.softmax(online_logits)
         return {
             "critic_loss": critic_loss,
@@ -235,16 +244,20 @@ class MPOLearner(tf.Module):
             "policy_std": -tf.reduce_mean(tf.reduce_sum(probs * tf.math.log(probs + 1e-8), -1)),
         }
 
-    def _apply(self, tape, critic_loss, policy_loss, dual_loss) -> None:
+    def _apply(self, tape, total_loss) -> None:
+        """One backward pass for critic + policy + dual losses: each touches only its own variables
+        (the M-step sees constant weights and multipliers, the duals constant KLs and Qs),
+        so the gradient of their sum splits into the three gradients."""
         cfg = self.config
-        for loss, variables, opt in (
-            (critic_loss, self.critic_vars, self.critic_opt),
-            (policy_loss, self.policy_vars, self.policy_opt),
-        ):
-            grads = tape.gradient(loss, variables)
-            grads, _ = tf.clip_by_global_norm(grads, cfg.max_grad_norm)
-            opt.apply(grads)
-        self.dual_opt.apply(tape.gradient(dual_loss, self.duals))
+        n_critic, n_policy = len(self.critic_vars), len(self.policy_vars)
+        grads = tape.gradient(total_loss, self.critic_vars + self.policy_vars + self.duals)
+        critic_grads, _ = tf.clip_by_global_norm(grads[:n_critic], cfg.max_grad_norm)
+        policy_grads, _ = tf.clip_by_global_norm(
+            grads[n_critic : n_critic + n_policy], cfg.max_grad_norm
+        )
+        self.critic_opt.apply(critic_grads)
+        self.policy_opt.apply(policy_grads)
+        self.dual_opt.apply(grads[n_critic + n_policy :])
         # acme's projection: keep each dual parameter above -18 so softplus stays > 0.
         for var in self.duals:
             var.assign(tf.maximum(var, losses.MIN_LOG_MULTIPLIER))

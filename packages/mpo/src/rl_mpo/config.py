@@ -66,7 +66,7 @@ class MPOConfig(BaseConfig):
     """Critic MLP widths (first layer: Dense + LayerNorm + tanh; then ELU, as acme)."""
     policy_learning_rate: float = 3e-4
     """Adam step size of the policy."""
-    critic_learning_rate: float = 3e-4
+    critic_learning_rate: float = 1e-3
     """Adam step size of the critic."""
     dual_learning_rate: float = 1e-2
     """Adam step size of the temperature(s) and the Lagrange multipliers."""

@@ -30,17 +30,19 @@ class Adam(tf.Module):
         var <- var - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)."""
         self.iterations.assign_add(1.0)
         t = self.iterations
+        beta1_power, beta2_power = self.beta1**t, self.beta2**t  # once, not per variable
+        lr, beta1, beta2, eps = (tf.constant(x) for x in (self.lr, self.beta1, self.beta2, self.eps))
         for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
                 m=m.handle,
                 v=v.handle,
-                beta1_power=self.beta1**t,
-                beta2_power=self.beta2**t,
-                lr=tf.constant(self.lr),
-                beta1=tf.constant(self.beta1),
-                beta2=tf.constant(self.beta2),
-                epsilon=tf.constant(self.eps),
+                beta1_power=beta1_power,
+                beta2_power=beta2_power,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                epsilon=eps,
                 grad=g,
             )
 

@@ -22,9 +22,6 @@ from rl_mpo.config import MPOConfig
 from rl_mpo.learning import METRICS, MPOLearner
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
 
-_MAX_SEED = 2**31 - 1
-
-
 class MPO(Agent[MPOConfig]):
     """Maximum a Posteriori Policy Optimisation with decoupled KL constraints.
 
@@ -154,14 +151,18 @@ class MPO(Agent[MPOConfig]):
             value = batch[name]
             return tf.constant(value.reshape(k, cfg.batch_size, *value.shape[1:]))
 
-        seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+        if self.discrete:
+            noise = np.zeros(k, np.float32)
+        else:
+            shape = (k, cfg.num_samples, cfg.batch_size, self.policy.action_dim)
+            noise = self.rng.standard_normal(shape, dtype=np.float32)
         metrics = self.learner.update(
             stack("obs"),
             stack("actions"),
             stack("rewards"),
             stack("discounts"),
             stack("next_obs"),
-            seed,
+            tf.constant(noise),
         )
         self.acting_policy.load()
         out = {f"losses/{name}": float(metrics[name]) for name in METRICS}

@@ -131,18 +131,15 @@ class MPOLearner(tf.Module):
         for online, target in pairs:
             target.assign(online)
 
-    def _continuous_step(self, obs, actions, rewards, discounts, next_obs, seed):
+    def _continuous_step(self, obs, actions, rewards, discounts, next_obs, noise):
         cfg = self.config
         full = self.policy.kind == "full"
         # Target policy at s': N samples for the E-step and the critic's expectation.
         target_mean, target_scale = self.target_policy(next_obs)
+        # Reparametrised draws a = mu + L z from standard normal z [N, B, D] made on the host.
         if full:
-            target_dist = losses.gaussian(target_mean, target_scale, full)
-            sampled = target_dist.sample(cfg.num_samples, seed=seed)  # [N, B, D]
+            sampled = target_mean + tf.einsum("bij,nbj->nbi", target_scale, noise)
         else:
-            noise = tf.random.stateless_normal(
-                tf.concat([[cfg.num_samples], tf.shape(target_mean)], 0), seed=seed
-            )
             sampled = target_mean + target_scale * noise
         sampled = tf.stop_gradient(sampled)
         # Q of all N x B pairs as one flat batch (one matmul per layer).
@@ -203,7 +200,7 @@ class MPOLearner(tf.Module):
             "policy_std": tf.reduce_mean(std),
         }
 
-    def _discrete_step(self, obs, actions, rewards, discounts, next_obs, seed):
+    def _discrete_step(self, obs, actions, rewards, discounts, next_obs, noise):
         cfg = self.config
         target_logits, _ = self.target_policy(next_obs)
         target_log_probs = tf.nn.log_softmax(target_logits, axis=-1)  # [B, A]
@@ -266,17 +263,20 @@ class MPOLearner(tf.Module):
 
     # ------------------------------------------------------------------ update
 
-    def _update(self, obs, actions, rewards, discounts, next_obs, seed):
-        """K gradient steps on batches ``[K, B, ...]``; returns the metrics' means."""
+    def _update(self, obs, actions, rewards, discounts, next_obs, noise):
+        """K gradient steps on batches ``[K, B, ...]``; returns the metrics' means.
+
+        ``noise`` [K, N, B, D] are the standard normal draws of the E-step's samples (drawn
+        on the host: cheaper than an in-graph generator, and seeded with the agent's rng);
+        discrete actions need none (the E-step is exact) and get a [K] placeholder.
+        """
         step = self._discrete_step if self.discrete else self._continuous_step
         k = tf.shape(obs)[0]
         sums = {name: tf.constant(0.0) for name in METRICS}
         for i in tf.range(k):
             if self.num_steps % self.config.target_update_period == 0:
                 self._copy_targets()
-            out = step(
-                obs[i], actions[i], rewards[i], discounts[i], next_obs[i], seed + tf.stack([0, i])
-            )
+            out = step(obs[i], actions[i], rewards[i], discounts[i], next_obs[i], noise[i])
             self.num_steps.assign_add(1)
             sums = {name: sums[name] + out[name] for name in METRICS}
         n = tf.cast(tf.maximum(k, 1), tf.float32)

@@ -53,8 +53,11 @@ def weights_and_temperature_loss(
         logits, log_norm = tempered, tf.math.log(n)
     else:
         logits, log_norm = tempered + tf.stop_gradient(log_prior), 0.0
-    weights = tf.stop_gradient(tf.nn.softmax(logits, axis=0))
-    log_mean_exp = tf.reduce_logsumexp(logits, axis=0) - log_norm
+    log_sum_exp = tf.reduce_logsumexp(logits, axis=0)
+    # softmax over axis 0 from the logsumexp we need anyway (a softmax kernel over a
+    # non-last axis costs two transposes).
+    weights = tf.stop_gradient(tf.exp(logits - log_sum_exp))
+    log_mean_exp = log_sum_exp - log_norm
     loss = temperature * (epsilon + tf.reduce_mean(log_mean_exp))
     return weights, loss
 

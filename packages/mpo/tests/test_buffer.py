@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from rl_mpo.buffer import NStepWriter
 
 
@@ -80,5 +79,7 @@ def test_vector_envs_are_independent():
     w.add([[1], [11]], [0, 0], [3.0, 4.0], [False, False], [False, False], [[51], [61]])
     out = w.flush()
     # env 0, t=0: 1, d=0; env 1, t=0: 2 + 0.5*4 = 4, d=0.25, s'=61; env 0, t=1 waits.
-    got = sorted(zip(out["obs"][:, 0], out["rewards"], out["discounts"], out["next_obs"][:, 0]))
+    got = sorted(
+        zip(out["obs"][:, 0], out["rewards"], out["discounts"], out["next_obs"][:, 0], strict=True)
+    )
     assert got == [(0.0, 1.0, 0.0, 50.0), (10.0, 4.0, 0.25, 61.0)]

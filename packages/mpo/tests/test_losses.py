@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from rl_mpo import losses
 
 LOG_2PI_HALF = 0.5 * math.log(2 * math.pi)  # 0.918939

@@ -6,13 +6,13 @@ import tomllib
 
 import numpy as np
 import pytest
+from rl_mpo import MPO, MPOConfig
 
 from rl_core.callbacks import Callback
 from rl_core.config import apply_overrides, config_from_dict
 from rl_core.errors import ConfigError, RunDirectoryError
-from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.evaluation import evaluate_policy
-from rl_mpo import MPO, MPOConfig
+from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 
 
 def small(**overrides) -> MPOConfig:
@@ -57,7 +57,9 @@ def test_continuous_actions_are_scaled_into_the_bounds(covariance):
         assert actions.shape == (5, 1)
         assert np.all(np.abs(actions) <= 2.0)
     # Policy action 1 (the top of [-1, 1]) is Pendulum's max torque 2.
-    np.testing.assert_allclose(agent._to_env(np.array([[1.0], [-1.0], [0.0], [3.0]])), [[2], [-2], [0], [2]])
+    np.testing.assert_allclose(
+        agent._to_env(np.array([[1.0], [-1.0], [0.0], [3.0]])), [[2], [-2], [0], [2]]
+    )
 
 
 def test_discrete_predict_gives_valid_actions():
@@ -97,7 +99,9 @@ def test_target_copy_follows_the_period():
     # With a period of 1 the copy happens before every step, so targets lag by one step;
     # one more copy makes them equal.
     learner._copy_targets()
-    np.testing.assert_array_equal(learner.policy.head.w.numpy(), learner.target_policy.head.w.numpy())
+    np.testing.assert_array_equal(
+        learner.policy.head.w.numpy(), learner.target_policy.head.w.numpy()
+    )
 
 
 def test_a_seeded_run_repeats_exactly():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from rl_mpo.learning import Adam
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
 

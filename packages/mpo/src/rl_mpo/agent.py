@@ -22,6 +22,7 @@ from rl_mpo.config import MPOConfig
 from rl_mpo.learning import METRICS, MPOLearner
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
 
+
 class MPO(Agent[MPOConfig]):
     """Maximum a Posteriori Policy Optimisation with decoupled KL constraints.
 
@@ -55,8 +56,12 @@ class MPO(Agent[MPOConfig]):
             kind, action_dim, action_shape = "categorical", int(action_space.n), ()
             action_dtype = np.dtype(np.int64)
         elif isinstance(action_space, spaces.Box):
-            if not (np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))):
-                raise ConfigError(f"mpo needs bounded Box actions; {config.env} has infinite bounds")
+            if not (
+                np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))
+            ):
+                raise ConfigError(
+                    f"mpo needs bounded Box actions; {config.env} has infinite bounds"
+                )
             kind, action_dim = config.covariance, int(np.prod(action_space.shape))
             action_shape, action_dtype = (action_dim,), np.dtype(np.float32)
             self.action_low = action_space.low.reshape(-1).astype(np.float32)
@@ -83,7 +88,11 @@ class MPO(Agent[MPOConfig]):
                 name=f"{prefix}policy",
             )
             critic = Critic(
-                self.obs_dim, action_dim, self.discrete, config.critic_hidden_sizes, rng,
+                self.obs_dim,
+                action_dim,
+                self.discrete,
+                config.critic_hidden_sizes,
+                rng,
                 name=f"{prefix}critic",
             )
             return policy, critic

@@ -31,7 +31,9 @@ class Adam(tf.Module):
         self.iterations.assign_add(1.0)
         t = self.iterations
         beta1_power, beta2_power = self.beta1**t, self.beta2**t  # once, not per variable
-        lr, beta1, beta2, eps = (tf.constant(x) for x in (self.lr, self.beta1, self.beta2, self.eps))
+        lr, beta1, beta2, eps = (
+            tf.constant(x) for x in (self.lr, self.beta1, self.beta2, self.eps)
+        )
         for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
@@ -220,7 +222,11 @@ class MPOLearner(tf.Module):
             online_logits, _ = self.policy(next_obs)
             alpha = losses.multiplier(self.log_alpha_mean)
             m_step = losses.categorical_losses(
-                online_logits, tf.stop_gradient(target_logits), weights, alpha, cfg.epsilon_categorical
+                online_logits,
+                tf.stop_gradient(target_logits),
+                weights,
+                alpha,
+                cfg.epsilon_categorical,
             )
             policy_loss = m_step["policy_loss"] + m_step["kl_penalty"]
             dual_loss = temperature_loss + m_step["alpha_loss"]

@@ -203,4 +203,3 @@ def categorical_losses(
         "alpha_loss": dual,
         "kl_mean": tf.reduce_mean(kl),
     }
-

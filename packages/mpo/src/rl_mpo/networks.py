@@ -44,7 +44,8 @@ class LayerNormMLP(tf.Module):
         super().__init__(name=name)
         sizes = (n_in, *hidden)
         self.layers = [
-            Dense(a, b, rng, name=f"{name}_{i}") for i, (a, b) in enumerate(itertools.pairwise(sizes))
+            Dense(a, b, rng, name=f"{name}_{i}")
+            for i, (a, b) in enumerate(itertools.pairwise(sizes))
         ]
         self.ln_scale = tf.Variable(tf.ones([hidden[0]]), name="ln_scale")
         self.ln_offset = tf.Variable(tf.zeros([hidden[0]]), name="ln_offset")

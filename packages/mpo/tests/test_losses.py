@@ -9,8 +9,6 @@ import pytest
 import tensorflow as tf
 from rl_mpo import losses
 
-LOG_2PI_HALF = 0.5 * math.log(2 * math.pi)  # 0.918939
-
 
 def test_multiplier_is_softplus_plus_epsilon():
     # softplus(0) = log 2; softplus(-18) = 1.523e-8 > 0, the floor acme keeps it above.

@@ -120,7 +120,7 @@ class MPOLearner(tf.Module):
         self.critic_opt = Adam(self.critic_vars, config.critic_learning_rate, name="critic_adam")
         self.dual_opt = Adam(self.duals, config.dual_learning_rate, name="dual_adam")
         self.num_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="num_steps")
-        self.update = tf.function(self._update)
+        self.update = tf.function(self._update, jit_compile=config.jit_compile)
 
     # ------------------------------------------------------------------ pieces
 

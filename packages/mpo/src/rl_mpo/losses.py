@@ -53,10 +53,13 @@ def weights_and_temperature_loss(
         logits, log_norm = tempered, tf.math.log(n)
     else:
         logits, log_norm = tempered + tf.stop_gradient(log_prior), 0.0
-    log_sum_exp = tf.reduce_logsumexp(logits, axis=0)
-    # softmax over axis 0 from the logsumexp we need anyway (a softmax kernel over a
-    # non-last axis costs two transposes).
-    weights = tf.stop_gradient(tf.exp(logits - log_sum_exp))
+    # softmax and logsumexp over axis 0 from one shifted exp (a softmax kernel over a
+    # non-last axis costs two transposes); shifting by the max keeps both exact.
+    shift = tf.stop_gradient(tf.reduce_max(logits, axis=0))
+    exp = tf.exp(logits - shift)
+    total = tf.reduce_sum(exp, axis=0)
+    weights = tf.stop_gradient(exp / total)
+    log_sum_exp = shift + tf.math.log(total)
     log_mean_exp = log_sum_exp - log_norm
     loss = temperature * (epsilon + tf.reduce_mean(log_mean_exp))
     return weights, loss

@@ -1,0 +1,162 @@
+"""The agent: spaces, config errors, save/load, targets, determinism, plugin, learning."""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pytest
+from rl_mpo import MPO, MPOConfig
+
+from rl_core.callbacks import Callback
+from rl_core.config import apply_overrides, config_from_dict
+from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.evaluation import evaluate_policy
+from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+
+
+def small(**overrides) -> MPOConfig:
+    base = {
+        "learning_starts": 64,
+        "batch_size": 32,
+        "steps_per_update": 16,
+        "num_samples": 4,
+        "policy_hidden_sizes": (16,),
+        "critic_hidden_sizes": (16,),
+        "device": "cpu",
+        "eval_episodes": 1,
+    }
+    return config_from_dict(MPOConfig, {**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"covariance": "spherical"}, "covariance must be diagonal or full"),
+        ({"n_step": 0}, "n_step must be >= 1"),
+        ({"epsilon": 0.0}, "epsilon must be > 0"),
+        ({"buffer_size": 8, "batch_size": 16}, "buffer_size must be >= batch_size"),
+    ],
+)
+def test_config_validation(override, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(MPOConfig, override)
+
+
+def test_unsupported_spaces_are_clear_errors():
+    with pytest.raises(ConfigError, match="mpo needs a Box observation space"):
+        MPO(small(env="rl/BitFlipping-v0"))
+
+
+@pytest.mark.parametrize("covariance", ["diagonal", "full"])
+def test_continuous_actions_are_scaled_into_the_bounds(covariance):
+    agent = MPO(small(env="Pendulum-v1", covariance=covariance))
+    obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    for deterministic in (True, False):
+        actions = agent.predict(obs, deterministic=deterministic)
+        assert actions.shape == (5, 1)
+        assert np.all(np.abs(actions) <= 2.0)
+    # Policy action 1 (the top of [-1, 1]) is Pendulum's max torque 2.
+    np.testing.assert_allclose(
+        agent._to_env(np.array([[1.0], [-1.0], [0.0], [3.0]])), [[2], [-2], [0], [2]]
+    )
+
+
+def test_discrete_predict_gives_valid_actions():
+    agent = MPO(small(env="CartPole-v1"))
+    actions = agent.predict(np.zeros((4, 4), np.float32), deterministic=False)
+    assert actions.shape == (4,) and set(actions.tolist()) <= {0, 1}
+
+
+def run_metrics(config: MPOConfig, steps: int) -> tuple[MPO, list[dict]]:
+    records: list[dict] = []
+
+    class Keep(Callback):
+        def on_log(self, agent, metrics):
+            records.append({k: v for k, v in metrics.items() if k != "charts/SPS"})
+
+    agent = MPO(config)
+    agent.learn(steps, Keep())
+    return agent, records
+
+
+@pytest.mark.parametrize("env", ["Pendulum-v1", "CartPole-v1"])
+def test_training_updates_networks_and_keeps_targets_between_copies(env):
+    agent, records = run_metrics(small(env=env, target_update_period=1000), 160)
+    learner = agent.learner
+    # 160 steps, learning from 64 on with one gradient step per env step.
+    assert records[-1]["charts/gradient_steps"] == 160 - 64
+    assert all(np.isfinite(v) for k, v in records[-1].items() if k.startswith("losses/"))
+    # The targets were copied at gradient step 0 only; the online networks moved on.
+    online = learner.policy.head.w.numpy()
+    target = learner.target_policy.head.w.numpy()
+    assert not np.allclose(online, target)
+
+
+def test_target_copy_follows_the_period():
+    agent, _ = run_metrics(small(target_update_period=1), 96)
+    learner = agent.learner
+    # With a period of 1 the copy happens before every step, so targets lag by one step;
+    # one more copy makes them equal.
+    learner._copy_targets()
+    np.testing.assert_array_equal(
+        learner.policy.head.w.numpy(), learner.target_policy.head.w.numpy()
+    )
+
+
+def test_a_seeded_run_repeats_exactly():
+    _, first = run_metrics(small(seed=3), 128)
+    _, second = run_metrics(small(seed=3), 128)
+    assert first == second
+
+
+def test_callback_returning_false_stops_training():
+    class Stop(Callback):
+        def on_log(self, agent, metrics):
+            return False
+
+    agent = MPO(small())
+    agent.learn(1000, Stop())
+    assert agent.num_timesteps == 16
+
+
+@pytest.mark.parametrize("env", ["Pendulum-v1", "CartPole-v1"])
+def test_save_load_restores_everything(env, tmp_path):
+    agent, _ = run_metrics(small(env=env, covariance="full"), 96)
+    agent.save(tmp_path / "agent")
+    loaded = MPO.load(tmp_path / "agent")
+    for name, var in agent.learner.named().items():
+        np.testing.assert_array_equal(loaded.learner.named()[name].numpy(), var.numpy(), name)
+    obs = np.random.default_rng(0).normal(size=(3, agent.obs_dim)).astype(np.float32)
+    np.testing.assert_array_equal(agent.predict(obs), loaded.predict(obs))
+    assert loaded.num_timesteps == 96
+
+
+def test_load_refuses_weights_of_another_network(tmp_path):
+    MPO(small()).save(tmp_path / "agent")
+    with pytest.raises(RunDirectoryError, match="do not fit"):
+        MPO.load(tmp_path / "agent", critic_hidden_sizes=[32])
+
+
+def test_plugin_registers_mpo_in_process():
+    import rl_mpo.plugin
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(rl_mpo.plugin, name="mpo")
+    spec = AlgorithmRegistry(pm).get("mpo")
+    assert spec.default_env == "Pendulum-v1"
+    assert {"bipedal", "cartpole"} <= set(spec.presets)
+    bipedal = apply_overrides(MPOConfig(), tomllib.loads(spec.presets["bipedal"].read_text()))
+    assert bipedal.env == "BipedalWalker-v3"
+
+
+@pytest.mark.learning
+def test_learns_pendulum():
+    # Random actions score about -1200 on Pendulum-v1; a short run must be far better.
+    agent = MPO(MPOConfig(env="Pendulum-v1", seed=0, device="cpu"))
+    agent.learn(PENDULUM_STEPS)
+    result = evaluate_policy(agent, "Pendulum-v1", episodes=5, num_envs=5)
+    assert result.return_mean > -600, result
+
+
+PENDULUM_STEPS = 5_000

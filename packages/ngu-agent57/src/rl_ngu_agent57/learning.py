@@ -97,6 +97,38 @@ def _take(q: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
     return tf.gather(q, actions, axis=-1, batch_dims=actions.shape.rank)
 
 
+def transformed_retrace(
+    q_target: tf.Tensor,
+    actions: tf.Tensor,
+    greedy: tf.Tensor,
+    mu: tf.Tensor,
+    valid: tf.Tensor,
+    rewards: tf.Tensor,
+    discounts: tf.Tensor,
+    lam: float,
+) -> tf.Tensor:
+    """Agent57's transformed Retrace targets h(Q^ret_t) for a greedy target policy pi.
+
+    Time-major: ``q_target`` [T+1, B, A] are h-rescaled target-network values, ``actions``,
+    ``greedy`` (argmax of pi), ``mu`` (stored behaviour probabilities) and ``valid`` are
+    [T+1, B]; ``rewards`` and ``discounts`` [T, B]. With greedy pi, pi(a_s|x_s) is 1 or 0,
+    so c_s = lambda min(1, pi/mu) is lambda on greedy actions and 0 elsewhere; positions
+    without a real action (episode end, padding) get c_s = 0, which cuts the trace.
+    E_pi h^-1(Q(x_s, .)) = h^-1(Q(x_s, greedy_s)).
+    """
+    pi_taken = tf.cast(tf.equal(actions, greedy), q_target.dtype)
+    mu = tf.where(valid > 0, mu, 1.0)  # no action taken there: any positive mu, trace is 0
+    traces = retrace_traces(pi_taken, mu, lam) * valid
+    return retrace_targets(
+        rewards,
+        discounts,
+        _take(q_target, actions),
+        h_inv(_take(q_target, greedy)),
+        traces,
+        transform=(h, h_inv),
+    )
+
+
 class Learner:
     """The learner side: online and target networks, novelty networks, optimizers, and
     ``step(batch)``. Subclasses give the Q-loss (NGU: one network, Agent57: two)."""
@@ -248,20 +280,19 @@ class Agent57Learner(Learner):
         greedy = tf.argmax(mixed, axis=-1, output_type=tf.int32)  # the target policy pi
         actions = b["action"]
         valid = b["valid"]
-        pi_taken = tf.cast(tf.equal(actions, greedy), tf.float32)
-        mu = tf.where(valid > 0, b["mu"], 1.0)  # positions without an action: no trace
-        traces = retrace_traces(pi_taken, mu, cfg.retrace_lambda) * valid
         discounts = gamma * (1.0 - b["term"][:-1]) * valid[:-1]
         rewards = {"extrinsic": b["re"][:-1], "intrinsic": b["ri"][:-1]}
         total_loss, td_sum, metrics = 0.0, 0.0, {}
         for name in self.head_names:
-            targets = retrace_targets(
+            targets = transformed_retrace(
+                q_target[name],
+                actions,
+                greedy,
+                b["mu"],
+                valid,
                 rewards[name],
                 discounts,
-                _take(q_target[name], actions),
-                h_inv(_take(q_target[name], greedy)),  # E_pi h^-1(Q) for greedy pi
-                traces,
-                transform=(h, h_inv),
+                cfg.retrace_lambda,
             )
             td = targets - _take(q_online[name][:-1], actions[:-1])
             per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)

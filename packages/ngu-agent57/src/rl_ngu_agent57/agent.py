@@ -16,6 +16,7 @@ from rl_core.callbacks import Callback
 from rl_core.envs import make_env
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.math import RunningMeanStd
 from rl_core.replay import PrioritizedReplayBuffer
 from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
 from rl_ngu_agent57.buffer import SequenceAdder
@@ -23,7 +24,7 @@ from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
 from rl_ngu_agent57.meta import SlidingWindowUCB
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty
+from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 from rl_ngu_agent57.wrappers import DiscretizeActions
 
@@ -131,6 +132,7 @@ class _RecurrentAgent(Agent):
             self.rng,
         )
         self.stats = EpisodeStats(cfg.num_envs)
+        self.reward_stats = RunningMeanStd(shape=(), epsilon=0.0)
         self._obs: np.ndarray | None = None
         self._eval: dict[str, np.ndarray] | None = None
         self._recent_metrics: dict[str, float] = {}
@@ -160,30 +162,55 @@ class _RecurrentAgent(Agent):
             return actions.astype(np.int64)
         return self.action_grid[actions]
 
+    def reset_policy_state(self) -> None:
+        """Forget the recurrent state :meth:`predict` carries (call between episodes)."""
+        self._eval = None
+
     def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
         """Greedy actions of policy j = :meth:`evaluation_policy` for a batch of observations.
 
-        The recurrent state and previous action are carried per batch row between calls and
-        reset when the batch size changes (a new evaluation). The Policy interface passes
-        no rewards, so the previous-reward inputs are 0 here.
+        The policy is recurrent and conditioned on the previous action and rewards, so
+        :meth:`predict` carries per batch row the LSTM state, the previous action and its own
+        episodic memory (the intrinsic-reward input is computed as in training, with the
+        statistics frozen). All of it starts afresh when the batch size changes or after
+        :meth:`reset_policy_state`. The Policy interface passes no rewards, so the
+        previous-extrinsic-reward input is the mean extrinsic reward seen in training.
         """
         x = self._flat(obs)
         b = len(x)
+        embeddings, errors = self.novelty.features(x)
         if self._eval is None or len(self._eval["prev_action"]) != b:
+            cfg = self.config
+            memory = EpisodicMemory(
+                b, cfg.episodic_memory_capacity, cfg.embedding_size, cfg.num_neighbors,
+                cfg.kernel_epsilon, cfg.cluster_distance, cfg.pseudo_count, cfg.max_similarity,
+            )  # fmt: skip
+            memory.sq_distance_stats = self.novelty.memory.sq_distance_stats
+            memory.add(np.arange(b), embeddings)
             self._eval = {
                 "state": np.zeros((b, *self.state_shape), np.float32),
                 "prev_action": np.zeros(b, np.int32),
+                "prev_re": np.zeros(b, np.float32),
+                "prev_ri": np.zeros(b, np.float32),
+                "memory": memory,
             }
-        zeros = np.zeros(b, np.float32)
+        else:
+            episodic = self._eval["memory"].query_and_add(
+                np.arange(b), embeddings, update_stats=False
+            )
+            modulator = self.novelty.lifelong.modulator(errors, update_stats=False)
+            self._eval["prev_ri"] = intrinsic_rewards(episodic, modulator)
+            self._eval["prev_re"] = np.full(b, self.reward_stats.mean, np.float32)
+        ev = self._eval
         policy = np.full(b, self.evaluation_policy(), np.int32)
-        q, self._eval["state"] = self.q_policy(
-            x, policy, self._eval["prev_action"], zeros, zeros, self._eval["state"]
+        q, ev["state"] = self.q_policy(
+            x, policy, ev["prev_action"], ev["prev_re"], ev["prev_ri"], ev["state"]
         )
         actions = q.argmax(axis=1).astype(np.int32)
         if not deterministic:
             explore = self.rng.random(b) < 0.01
             actions = np.where(explore, self.rng.integers(self.num_actions, size=b), actions)
-        self._eval["prev_action"] = actions.astype(np.int32)
+        ev["prev_action"] = actions.astype(np.int32)
         return self._to_env(actions)
 
     # ---------------------------------------------------------------- learning
@@ -208,6 +235,7 @@ class _RecurrentAgent(Agent):
             ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
             intrinsic.append(float(ri.mean()))
             self.stats.update(rewards, done, successes=_successes(info, done))
+            self.reward_stats.update(rewards)
             self.num_episodes += int(done.sum())
             self._obs = next_obs
             self.num_timesteps += cfg.num_envs
@@ -267,6 +295,7 @@ class _RecurrentAgent(Agent):
             "learner_steps": self.learner.steps,
             "sq_distance_stats": _plain(self.novelty.memory.sq_distance_stats.state_dict()),
             "error_stats": _plain(self.novelty.lifelong.error_stats.state_dict()),
+            "reward_stats": _plain(self.reward_stats.state_dict()),
             **self._extra_state(),
         }
         (path / "state.json").write_text(json.dumps(state))
@@ -291,6 +320,7 @@ class _RecurrentAgent(Agent):
         self.learner.steps = int(state["learner_steps"])
         self.novelty.memory.sq_distance_stats.load_state_dict(_arrays(state["sq_distance_stats"]))
         self.novelty.lifelong.error_stats.load_state_dict(_arrays(state["error_stats"]))
+        self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
         self._load_extra_state(state)
 
 

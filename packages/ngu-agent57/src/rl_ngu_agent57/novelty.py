@@ -77,8 +77,12 @@ class EpisodicMemory:
         self.memory[slots, self.count[slots] % self.capacity] = embeddings
         self.count[slots] += 1
 
-    def query_and_add(self, slots: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-        """Episodic rewards of ``embeddings[b]`` against slot ``slots[b]``'s memory, then add."""
+    def query_and_add(
+        self, slots: np.ndarray, embeddings: np.ndarray, update_stats: bool = True
+    ) -> np.ndarray:
+        """Episodic rewards of ``embeddings[b]`` against slot ``slots[b]``'s memory, then add.
+
+        ``update_stats=False`` leaves the running mean d_m^2 as it is (evaluation)."""
         filled = np.minimum(self.count[slots], self.capacity)
         width = max(int(filled.max(initial=0)), 1)
         stored = self.memory[slots, :width]  # [B, width, E]
@@ -88,7 +92,7 @@ class EpisodicMemory:
         k = min(self.k, width)
         nearest = np.partition(sq, k - 1, axis=1)[:, :k] if k < width else sq
         valid = np.isfinite(nearest)
-        if valid.any():
+        if update_stats and valid.any():
             self.sq_distance_stats.update(nearest[valid])
         rewards = episodic_rewards(
             np.where(valid, nearest, 0.0),
@@ -117,8 +121,14 @@ class LifelongNovelty:
         sigma = max(float(self.error_stats.std), 1e-8)
         return 1.0 + (errors - float(self.error_stats.mean)) / sigma
 
-    def modulator(self, errors: np.ndarray) -> np.ndarray:
-        return np.clip(self.alpha(errors), 1.0, self.max_scale)
+    def modulator(self, errors: np.ndarray, update_stats: bool = True) -> np.ndarray:
+        """min(max(alpha, 1), L); without ``update_stats`` the statistics stay fixed."""
+        if update_stats:
+            alpha = self.alpha(errors)
+        else:
+            sigma = max(float(self.error_stats.std), 1e-8)
+            alpha = 1.0 + (errors - float(self.error_stats.mean)) / sigma
+        return np.clip(alpha, 1.0, self.max_scale)
 
 
 def intrinsic_rewards(episodic: np.ndarray, modulator: np.ndarray) -> np.ndarray:

@@ -7,8 +7,6 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from rl_core.math import h, h_inv
 from rl_ngu_agent57.learning import (
     mix_q,
     n_step_targets,
@@ -19,6 +17,7 @@ from rl_ngu_agent57.meta import SlidingWindowUCB
 from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, episodic_rewards
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 
+from rl_core.math import h, h_inv
 
 # ------------------------------------------------------------------ episodic novelty
 
@@ -75,17 +74,23 @@ def test_episodic_memory_knn_running_mean_and_reset():
 
 
 def test_rnd_normalisation_and_clip():
-    # errors (1, 2, 3): mu = 2, sigma = sqrt(2/3) = 0.816497
+    # errors (1, 2, 3): mu = 2, sigma = sqrt(2/3) = 0.816497 (the first batch's own
+    # statistics: the exponential average is bias-corrected)
     # alpha = 1 + (e - 2) / 0.816497 = (-0.224745, 1, 2.224745); clip to [1, L = 5]
-    novelty = LifelongNovelty(max_scale=5.0)
+    novelty = LifelongNovelty(max_scale=5.0, stats_decay=0.5)
     alpha = novelty.alpha(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(alpha, [-0.224745, 1.0, 2.224745], rtol=1e-5)
-    # Running statistics: adding (11) makes mu = 17/4 = 4.25, var = (1+4+9+121)/4 - 4.25^2
-    # = 33.75 - 18.0625 = 15.6875, sigma = 3.960745; alpha(11) = 1 + 6.75/3.960745 = 2.704224
-    assert novelty.modulator(np.array([11.0]))[0] == pytest.approx(2.704224, rel=1e-5)
+    # Then (11) with decay 0.5: m1 = 0.5*(0.5*2) + 0.5*11 = 6, m2 = 0.5*(0.5*14/3) + 0.5*121
+    # = 61.6667; bias correction 1 - 0.5^2 = 0.75: mean 8, E[x^2] 82.2222, var 18.2222,
+    # sigma 4.268749; alpha(11) = 1 + 3 / 4.268749 = 1.702781
+    assert novelty.modulator(np.array([11.0]))[0] == pytest.approx(1.702781, rel=1e-5)
+    assert novelty.error_stats.mean == pytest.approx(8.0)
     big = LifelongNovelty(max_scale=2.0)
     big.alpha(np.zeros(99))
-    assert big.modulator(np.array([1e6]))[0] == 2.0  # capped at L
+    assert big.modulator(np.array([1e6]), update_stats=False)[0] == 2.0  # capped at L
+    low = LifelongNovelty()
+    low.alpha(np.array([5.0, 7.0]))
+    assert low.modulator(np.array([0.0]), update_stats=False)[0] == 1.0  # floored at 1
 
 
 # ------------------------------------------------------------------ schedules
@@ -112,7 +117,7 @@ def test_agent57_gamma_schedule():
     # j = 1: 0.997 + 0.0029 sigmoid(10 (2 - 6) / 6) = 0.997 + 0.0029 * 0.00127101 = 0.99700369
     assert g[1] == pytest.approx(0.99700369, abs=1e-8)
     assert g[7] == pytest.approx(0.997) and g[8] == pytest.approx(0.997)
-    # j = 10 of N = 12: 1 - (0.003^1 * 0.01^2)^(1/3) = 1 - (3e-7)^(1/3) = 1 - 0.00669433 = 0.99330567
+    # j = 10 of N = 12: 1 - (0.003^1 * 0.01^2)^(1/3) = 1 - (3e-7)^(1/3) = 0.99330567
     assert g[10] == pytest.approx(0.99330567, abs=1e-8)
     assert g[11] == pytest.approx(0.99)
 

@@ -108,6 +108,7 @@ class Actor:
         self.choose_policies = choose_policies
         self.end_of_episode = end_of_episode
         self.rng = rng
+        self.last_novelty = (0.0, 1.0)  # mean episodic reward and lifelong modulator, last step
         self._obs: np.ndarray | None = None
         self._acted: dict[str, np.ndarray] = {}
 
@@ -166,6 +167,7 @@ class Actor:
         episodic = self.novelty.memory.query_and_add(self.slots, embeddings[:n])
         modulator = self.novelty.lifelong.modulator(errors[:n])
         ri = intrinsic_rewards(episodic, modulator)
+        self.last_novelty = (float(episodic.mean()), float(modulator.mean()))
         re = rewards.astype(np.float32)
         self.episode_return += rewards
         acted = self._acted

@@ -106,9 +106,13 @@ class _RecurrentAgent(Agent):
             cfg.cluster_distance,
             cfg.pseudo_count,
             cfg.max_similarity,
+            cfg.novelty_stats_decay,
         )
         self.novelty = Novelty(
-            self.embedding, self.rnd, memory, LifelongNovelty(cfg.max_reward_scale)
+            self.embedding,
+            self.rnd,
+            memory,
+            LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
         )
         self.adder = SequenceAdder(
             cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,
@@ -233,7 +237,7 @@ class _RecurrentAgent(Agent):
                 final = self._flat(np.stack([info["final_obs"][i] for i in np.flatnonzero(done)]))
             next_obs = self._flat(next_obs)
             ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
-            intrinsic.append(float(ri.mean()))
+            intrinsic.append((float(ri.mean()), *self.actor.last_novelty))
             self.stats.update(rewards, done, successes=_successes(info, done))
             self.reward_stats.update(rewards)
             self.num_episodes += int(done.sum())
@@ -254,7 +258,7 @@ class _RecurrentAgent(Agent):
                 record = {
                     **self.stats.summary(),
                     **{f"losses/{k}": v for k, v in self._recent_metrics.items()},
-                    "charts/intrinsic_reward": float(np.mean(intrinsic)) if intrinsic else 0.0,
+                    **_novelty_means(intrinsic),
                     "charts/replay_sequences": float(len(self.replay)),
                     "charts/gradient_steps": float(self.learner.steps),
                     "charts/evaluation_policy": float(self.evaluation_policy()),
@@ -293,8 +297,8 @@ class _RecurrentAgent(Agent):
         state = {
             "rng": self.rng.bit_generator.state,
             "learner_steps": self.learner.steps,
-            "sq_distance_stats": _plain(self.novelty.memory.sq_distance_stats.state_dict()),
-            "error_stats": _plain(self.novelty.lifelong.error_stats.state_dict()),
+            "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
+            "error_stats": self.novelty.lifelong.error_stats.state_dict(),
             "reward_stats": _plain(self.reward_stats.state_dict()),
             **self._extra_state(),
         }
@@ -318,10 +322,21 @@ class _RecurrentAgent(Agent):
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
         self.learner.steps = int(state["learner_steps"])
-        self.novelty.memory.sq_distance_stats.load_state_dict(_arrays(state["sq_distance_stats"]))
-        self.novelty.lifelong.error_stats.load_state_dict(_arrays(state["error_stats"]))
+        self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
+        self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
         self._load_extra_state(state)
+
+
+def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:
+    if not values:
+        return {}
+    means = np.mean(values, axis=0)
+    return {
+        "charts/intrinsic_reward": float(means[0]),
+        "charts/episodic_reward": float(means[1]),
+        "charts/lifelong_modulator": float(means[2]),
+    }
 
 
 def _successes(info: dict, done: np.ndarray) -> np.ndarray | None:
@@ -341,8 +356,8 @@ def _arrays(state: dict) -> dict:
 
 class NGU(_RecurrentAgent):
     """Never Give Up: R2D2 with a UVFA over N (beta_j, gamma_j) policies and the
-    episodic x lifelong intrinsic reward. Episodes cycle through j = 0..N-1 across the
-    actor slots; evaluation acts greedily with j = 0 (beta_0 = 0).
+    episodic x lifelong intrinsic reward. Each episode of each actor slot draws its j
+    uniformly; evaluation acts greedily with j = 0 (beta_0 = 0).
 
     >>> agent = NGU(NGUConfig(seed=0)).learn(50_000)
     """
@@ -353,27 +368,16 @@ class NGU(_RecurrentAgent):
     head_names = ("q",)
     learner_class = NGULearner
 
-    def __init__(self, config: NGUConfig) -> None:
-        self._next_policy = 0
-        super().__init__(config)
-
     def _gammas(self) -> np.ndarray:
         return ngu_gammas(self.config.num_policies, self.config.gamma_max, self.config.gamma_min)
 
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
-        n = self.config.num_policies
-        policies = (self._next_policy + np.arange(len(slots))) % n
-        self._next_policy = int((self._next_policy + len(slots)) % n)
-        return policies.astype(np.int32)
+        # Drawn per episode, not fixed per slot: with fewer slots than the paper's actors
+        # a fixed pairing would tie j = 0 to one epsilon forever.
+        return self.rng.integers(self.config.num_policies, size=len(slots)).astype(np.int32)
 
     def evaluation_policy(self) -> int:
         return 0
-
-    def _extra_state(self) -> dict[str, Any]:
-        return {"next_policy": self._next_policy}
-
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        self._next_policy = int(state["next_policy"])
 
 
 class Agent57(_RecurrentAgent):

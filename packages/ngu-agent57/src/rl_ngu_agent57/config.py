@@ -88,6 +88,8 @@ class CommonConfig(BaseConfig):
     """L, the cap of the lifelong modulator min(max(alpha, 1), L) (NGU: 5)."""
     episodic_memory_capacity: int = 5_000
     """Embeddings each slot's episodic memory holds (NGU: 30000)."""
+    novelty_stats_decay: float = 0.995
+    """Decay per step of the running mean/std of RND errors and of d_m^2 (exponential)."""
     log_every: int = 1_000
     """Environment steps between log records."""
 
@@ -133,6 +135,7 @@ class CommonConfig(BaseConfig):
             "max_reward_scale must be >= 1": self.max_reward_scale >= 1,
             "episodic_memory_capacity must be >= 1": self.episodic_memory_capacity >= 1,
             "log_every must be >= 1": self.log_every >= 1,
+            "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
         }
         for message, ok in checks.items():
             if not ok:
@@ -143,6 +146,10 @@ class CommonConfig(BaseConfig):
 class NGUConfig(CommonConfig):
     """Never Give Up (Badia et al., 2020a) on an R2D2 core (Kapturowski et al., 2019)."""
 
+    intrinsic_beta: float = 0.03
+    """beta, the largest intrinsic reward weight (paper: 0.3). NGU's one network shares
+    the exploitative j = 0 with policies paid ~50 per step in r_i on DeepSea; at 0.3 the
+    j = 0 values collapse after the treasure is found (measured), so the default is 0.03."""
     gamma_max: float = 0.997
     """Discount of the exploitative policy j = 0 (NGU: 0.997)."""
     gamma_min: float = 0.99

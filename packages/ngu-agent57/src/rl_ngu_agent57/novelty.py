@@ -9,7 +9,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from rl_core.math import RunningMeanStd
+
+class ExponentialMeanStd:
+    r"""Exponentially weighted running mean and variance, bias-corrected as in Adam:
+    :math:`m_1 \leftarrow d\,m_1 + (1-d)\,\overline{x}`,
+    :math:`m_2 \leftarrow d\,m_2 + (1-d)\,\overline{x^2}`, mean = m_1 / (1 - d^t),
+    var = m_2 / (1 - d^t) - mean^2 after t batches.
+
+    The quantities NGU normalises (RND errors, k-NN distances of a learned embedding)
+    drift as their networks train; a cumulative mean would stay dominated by the first,
+    untrained values (then alpha < 1 everywhere and the modulator is stuck at 1).
+    """
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+        self.m1 = 0.0
+        self.m2 = 0.0
+        self.t = 0
+
+    def update(self, batch: np.ndarray) -> None:
+        batch = np.asarray(batch, np.float64).reshape(-1)
+        if batch.size == 0:
+            return
+        self.m1 = self.decay * self.m1 + (1 - self.decay) * float(batch.mean())
+        self.m2 = self.decay * self.m2 + (1 - self.decay) * float((batch**2).mean())
+        self.t += 1
+
+    @property
+    def mean(self) -> float:
+        return self.m1 / (1 - self.decay**self.t) if self.t else 0.0
+
+    @property
+    def std(self) -> float:
+        if not self.t:
+            return 1.0
+        return float(np.sqrt(max(self.m2 / (1 - self.decay**self.t) - self.mean**2, 0.0)))
+
+    def state_dict(self) -> dict:
+        return {"m1": self.m1, "m2": self.m2, "t": self.t}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.m1, self.m2, self.t = float(state["m1"]), float(state["m2"]), int(state["t"])
 
 
 def episodic_rewards(
@@ -57,6 +97,7 @@ class EpisodicMemory:
         cluster_distance: float = 0.008,
         pseudo_count: float = 1e-3,
         max_similarity: float = 8.0,
+        stats_decay: float = 0.995,
     ) -> None:
         self.memory = np.zeros((num_slots, capacity, embedding_size), np.float32)
         self.count = np.zeros(num_slots, np.int64)  # items stored this episode (may exceed cap)
@@ -66,7 +107,7 @@ class EpisodicMemory:
         self.cluster_distance = cluster_distance
         self.pseudo_count = pseudo_count
         self.max_similarity = max_similarity
-        self.sq_distance_stats = RunningMeanStd(shape=(), epsilon=0.0)
+        self.sq_distance_stats = ExponentialMeanStd(stats_decay)
 
     def reset(self, slots: np.ndarray) -> None:
         """Empty the memories of ``slots`` (their episodes start over)."""
@@ -111,9 +152,9 @@ class LifelongNovelty:
     r"""RND's modulator :math:`\alpha = 1 + (err - \mu_e) / \sigma_e` with running statistics
     of the predictor's error, and NGU's clipping :math:`\min(\max(\alpha, 1), L)`."""
 
-    def __init__(self, max_scale: float = 5.0) -> None:
+    def __init__(self, max_scale: float = 5.0, stats_decay: float = 0.995) -> None:
         self.max_scale = max_scale
-        self.error_stats = RunningMeanStd(shape=(), epsilon=0.0)
+        self.error_stats = ExponentialMeanStd(stats_decay)
 
     def alpha(self, errors: np.ndarray) -> np.ndarray:
         """Update the running mean/std with ``errors``, then normalise them."""

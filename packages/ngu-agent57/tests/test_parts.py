@@ -114,3 +114,17 @@ def test_unsupported_spaces_are_clear_errors():
         NGU(NGUConfig(env="Pendulum-v1", env_kwargs={}, device="cpu"))
     with pytest.raises(ConfigError, match="needs a Box observation space"):
         NGU(NGUConfig(env="rl/BitFlipping-v0", env_kwargs={}, device="cpu"))
+
+
+def test_discretized_pendulum_trains_and_predicts_raw_actions():
+    from rl_ngu_agent57 import NGU
+
+    config = apply_overrides(
+        NGUConfig(),
+        {"env": "Pendulum-v1", "env_kwargs": {}, "action_bins": 5, "device": "cpu",
+         "num_envs": 2, "learning_starts": 2, "batch_size": 2},
+    )  # fmt: skip
+    agent = NGU(config).learn(80)
+    assert agent.learner.steps > 0
+    actions = agent.predict(np.zeros((3, 3), np.float32))
+    assert actions.shape == (3, 1) and np.all(np.isin(actions, [-2.0, -1.0, 0.0, 1.0, 2.0]))

@@ -162,6 +162,7 @@ class _RecurrentAgent(Agent):
         return np.asarray(obs, np.float32).reshape(-1, self.obs_dim)
 
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
+        """Indices to the actions of the unwrapped env (``predict`` serves raw envs)."""
         if self.action_grid is None:
             return actions.astype(np.int64)
         return self.action_grid[actions]
@@ -230,7 +231,10 @@ class _RecurrentAgent(Agent):
         intrinsic: list[float] = []
         while self.num_timesteps < target_steps:
             actions = self.actor.select_action(self._obs)
-            next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(actions))
+            # The training envs are wrapped (DiscretizeActions), so they take the index.
+            next_obs, rewards, terminated, truncated, info = self.envs.step(
+                actions.astype(np.int64)
+            )
             done = terminated | truncated
             final = None
             if done.any():

@@ -1,0 +1,425 @@
+"""NGU and Agent57 agents: wire envs, actor, sequence replay and learner in one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+from gymnasium import spaces
+
+from rl_core.agent import Agent
+from rl_core.callbacks import Callback
+from rl_core.envs import make_env
+from rl_core.episode_stats import EpisodeStats
+from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.math import RunningMeanStd
+from rl_core.replay import PrioritizedReplayBuffer
+from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
+from rl_ngu_agent57.buffer import SequenceAdder
+from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
+from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
+from rl_ngu_agent57.meta import SlidingWindowUCB
+from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
+from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
+from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
+from rl_ngu_agent57.wrappers import DiscretizeActions
+
+
+def _checked_env(config: CommonConfig, algorithm: str) -> gym.Env:
+    """One env, wrapped to Discrete actions where asked; refuses unsupported spaces."""
+    env = make_env(config.env, **config.env_kwargs)
+    if not isinstance(env.observation_space, spaces.Box):
+        raise ConfigError(
+            f"{algorithm} needs a Box observation space; {config.env} has "
+            f"{type(env.observation_space).__name__}"
+        )
+    action_space = env.action_space
+    if isinstance(action_space, spaces.Box):
+        if config.action_bins == 0:
+            raise ConfigError(
+                f"{config.env} has continuous actions; {algorithm} needs Discrete ones: "
+                "set action_bins (e.g. --set action_bins=11) to discretize them"
+            )
+        if not action_space.is_bounded():
+            raise ConfigError(f"action_bins needs a bounded Box action space; {config.env}")
+        env = DiscretizeActions(env, config.action_bins)
+    elif not isinstance(action_space, spaces.Discrete):
+        raise ConfigError(
+            f"{algorithm} supports Discrete (or discretized Box) actions; {config.env} has "
+            f"{type(action_space).__name__}"
+        )
+    return env
+
+
+class _RecurrentAgent(Agent):
+    """What NGU and Agent57 share; subclasses name the Q-networks, schedules and learner."""
+
+    head_names: ClassVar[tuple[str, ...]]
+    learner_class: ClassVar[type[Learner]]
+
+    def __init__(self, config: CommonConfig) -> None:
+        super().__init__(config)
+        cfg = config
+        probe = _checked_env(cfg, self.algorithm)
+        self.obs_dim = int(np.prod(probe.observation_space.shape))
+        self.num_actions = int(probe.action_space.n)
+        self.action_grid = getattr(probe, "grid", None)
+        probe.close()
+        self.envs = gym.vector.SyncVectorEnv(
+            [lambda: _checked_env(cfg, self.algorithm) for _ in range(cfg.num_envs)],
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+        )
+        self.rng = np.random.default_rng(cfg.seed)
+        net_rng = np.random.default_rng(cfg.seed + 1)
+        n = cfg.num_policies
+        self.betas = ngu_betas(n, cfg.intrinsic_beta)
+        self.gammas = self._gammas()
+        self.q_networks = {
+            name: tuple(
+                RecurrentQNetwork(
+                    self.obs_dim, self.num_actions, n, cfg.hidden_sizes, cfg.lstm_units,
+                    net_rng, f"{name}_{role}",
+                )
+                for role in ("online", "target")
+            )
+            for name in self.head_names
+        }  # fmt: skip
+        self.embedding = EmbeddingNetwork(
+            self.obs_dim, self.num_actions, cfg.hidden_sizes, cfg.embedding_size, net_rng
+        )
+        self.rnd = RNDNetworks(self.obs_dim, cfg.hidden_sizes, cfg.rnd_output_size, net_rng)
+        self.learner = self.learner_class(
+            self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg
+        )
+        self.state_shape = (len(self.head_names), 2, cfg.lstm_units)
+        self.q_policy = QPolicy([online for online, _ in self.q_networks.values()], self.betas)
+        memory = EpisodicMemory(
+            cfg.num_envs,
+            cfg.episodic_memory_capacity,
+            cfg.embedding_size,
+            cfg.num_neighbors,
+            cfg.kernel_epsilon,
+            cfg.cluster_distance,
+            cfg.pseudo_count,
+            cfg.max_similarity,
+            cfg.novelty_stats_decay,
+        )
+        self.novelty = Novelty(
+            self.embedding,
+            self.rnd,
+            memory,
+            LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
+        )
+        self.adder = SequenceAdder(
+            cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,
+            self.state_shape,
+        )  # fmt: skip
+        self.replay = PrioritizedReplayBuffer(
+            cfg.replay_capacity,
+            self.adder.specs,
+            alpha=cfg.priority_exponent,
+            beta=cfg.importance_sampling_exponent,
+        )
+        self.actor = Actor(
+            self.q_policy,
+            self.novelty,
+            self.adder,
+            self.num_actions,
+            actor_epsilons(cfg.num_envs, cfg.epsilon, cfg.epsilon_alpha),
+            self.state_shape,
+            self._choose_policies,
+            self._end_of_episode,
+            self.rng,
+        )
+        self.stats = EpisodeStats(cfg.num_envs)
+        self.reward_stats = RunningMeanStd(shape=(), epsilon=0.0)
+        self._obs: np.ndarray | None = None
+        self._eval: dict[str, np.ndarray] | None = None
+        self._recent_metrics: dict[str, float] = {}
+
+    # ------------------------------------------------------------ per algorithm
+
+    def _gammas(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        """Hook for the meta-controller; NGU needs none."""
+
+    def evaluation_policy(self) -> int:
+        """The policy index j that greedy evaluation acts with."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ acting
+
+    def _flat(self, obs: Any) -> np.ndarray:
+        return np.asarray(obs, np.float32).reshape(-1, self.obs_dim)
+
+    def _to_env(self, actions: np.ndarray) -> np.ndarray:
+        """Indices to the actions of the unwrapped env (``predict`` serves raw envs)."""
+        if self.action_grid is None:
+            return actions.astype(np.int64)
+        return self.action_grid[actions]
+
+    def reset_policy_state(self) -> None:
+        """Forget the recurrent state :meth:`predict` carries (call between episodes)."""
+        self._eval = None
+
+    def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
+        """Greedy actions of policy j = :meth:`evaluation_policy` for a batch of observations.
+
+        The policy is recurrent and conditioned on the previous action and rewards, so
+        :meth:`predict` carries per batch row the LSTM state, the previous action and its own
+        episodic memory (the intrinsic-reward input is computed as in training, with the
+        statistics frozen). All of it starts afresh when the batch size changes or after
+        :meth:`reset_policy_state`. The Policy interface passes no rewards, so the
+        previous-extrinsic-reward input is the mean extrinsic reward seen in training.
+        """
+        x = self._flat(obs)
+        b = len(x)
+        embeddings, errors = self.novelty.features(x)
+        if self._eval is None or len(self._eval["prev_action"]) != b:
+            cfg = self.config
+            memory = EpisodicMemory(
+                b, cfg.episodic_memory_capacity, cfg.embedding_size, cfg.num_neighbors,
+                cfg.kernel_epsilon, cfg.cluster_distance, cfg.pseudo_count, cfg.max_similarity,
+            )  # fmt: skip
+            memory.sq_distance_stats = self.novelty.memory.sq_distance_stats
+            memory.add(np.arange(b), embeddings)
+            self._eval = {
+                "state": np.zeros((b, *self.state_shape), np.float32),
+                "prev_action": np.zeros(b, np.int32),
+                "prev_re": np.zeros(b, np.float32),
+                "prev_ri": np.zeros(b, np.float32),
+                "memory": memory,
+            }
+        else:
+            episodic = self._eval["memory"].query_and_add(
+                np.arange(b), embeddings, update_stats=False
+            )
+            modulator = self.novelty.lifelong.modulator(errors, update_stats=False)
+            self._eval["prev_ri"] = intrinsic_rewards(episodic, modulator)
+            self._eval["prev_re"] = np.full(b, self.reward_stats.mean, np.float32)
+        ev = self._eval
+        policy = np.full(b, self.evaluation_policy(), np.int32)
+        q, ev["state"] = self.q_policy(
+            x, policy, ev["prev_action"], ev["prev_re"], ev["prev_ri"], ev["state"]
+        )
+        actions = q.argmax(axis=1).astype(np.int32)
+        if not deterministic:
+            explore = self.rng.random(b) < 0.01
+            actions = np.where(explore, self.rng.integers(self.num_actions, size=b), actions)
+        ev["prev_action"] = actions.astype(np.int32)
+        return self._to_env(actions)
+
+    # ---------------------------------------------------------------- learning
+
+    def _learn(self, target_steps: int, callback: Callback) -> None:
+        cfg = self.config
+        if self._obs is None:
+            obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
+            self._obs = self._flat(obs)
+            self.actor.reset(self._obs)
+        next_log = self.num_timesteps + cfg.log_every
+        vector_steps = 0
+        intrinsic: list[float] = []
+        while self.num_timesteps < target_steps:
+            actions = self.actor.select_action(self._obs)
+            # The training envs are wrapped (DiscretizeActions), so they take the index.
+            next_obs, rewards, terminated, truncated, info = self.envs.step(
+                actions.astype(np.int64)
+            )
+            done = terminated | truncated
+            final = None
+            if done.any():
+                final = self._flat(np.stack([info["final_obs"][i] for i in np.flatnonzero(done)]))
+            next_obs = self._flat(next_obs)
+            ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
+            intrinsic.append((float(ri.mean()), *self.actor.last_novelty))
+            self.stats.update(rewards, done, successes=_successes(info, done))
+            self.reward_stats.update(rewards)
+            self.num_episodes += int(done.sum())
+            self._obs = next_obs
+            self.num_timesteps += cfg.num_envs
+            vector_steps += 1
+            sequences = self.adder.pop()
+            if sequences is not None:
+                self.replay.add_batch(**sequences)
+            if len(self.replay) >= cfg.learning_starts and vector_steps % cfg.train_every == 0:
+                batch = self.replay.sample(cfg.batch_size, self.rng)
+                indices = batch.pop("indices")
+                metrics, priorities = self.learner.step(batch)
+                self.replay.update_priorities(indices, priorities)
+                self._recent_metrics = metrics
+            if self.num_timesteps >= next_log or self.num_timesteps >= target_steps:
+                next_log = self.num_timesteps + cfg.log_every
+                record = {
+                    **self.stats.summary(),
+                    **{f"losses/{k}": v for k, v in self._recent_metrics.items()},
+                    **_novelty_means(intrinsic),
+                    "charts/replay_sequences": float(len(self.replay)),
+                    "charts/gradient_steps": float(self.learner.steps),
+                    "charts/evaluation_policy": float(self.evaluation_policy()),
+                }
+                intrinsic = []
+                if not self._emit(callback, record):
+                    break
+
+    # ----------------------------------------------------------------- saving
+
+    def _named_state(self) -> dict[str, tf.Variable]:
+        modules: dict[str, tf.Module] = {"embedding": self.embedding, "rnd": self.rnd}
+        for name, (online, target) in self.q_networks.items():
+            modules[f"{name}/online"], modules[f"{name}/target"] = online, target
+        state = {}
+        for prefix, module in modules.items():
+            for i, var in enumerate(module.variables):
+                state[f"{prefix}/{i}"] = var
+        for prefix, opt in (
+            ("adam_q", self.learner.q_optimizer),
+            ("adam_novelty", self.learner.novelty_optimizer),
+        ):
+            state[f"{prefix}/iterations"] = opt.iterations
+            for i, (m, v) in enumerate(zip(opt.m, opt.v, strict=True)):
+                state[f"{prefix}/m/{i}"], state[f"{prefix}/v/{i}"] = m, v
+        return state
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def _save_state(self, path: Path) -> None:
+        np.savez(path / "weights.npz", **{k: v.numpy() for k, v in self._named_state().items()})
+        state = {
+            "rng": self.rng.bit_generator.state,
+            "learner_steps": self.learner.steps,
+            "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
+            "error_stats": self.novelty.lifelong.error_stats.state_dict(),
+            "reward_stats": _plain(self.reward_stats.state_dict()),
+            **self._extra_state(),
+        }
+        (path / "state.json").write_text(json.dumps(state))
+
+    def _load_state(self, path: Path) -> None:
+        variables = self._named_state()
+        with np.load(path / "weights.npz") as data:
+            saved = {name: data[name] for name in data.files}
+        mismatched = sorted(
+            set(variables) ^ set(saved)
+            | {n for n in set(variables) & set(saved) if variables[n].shape != saved[n].shape}
+        )
+        if mismatched:
+            raise RunDirectoryError(
+                f"{path}: the saved weights do not fit this network ({', '.join(mismatched[:4])}"
+                f"{', ...' if len(mismatched) > 4 else ''}); was it saved with other settings?"
+            )
+        for name, var in variables.items():
+            var.assign(saved[name])
+        state = json.loads((path / "state.json").read_text())
+        self.rng.bit_generator.state = state["rng"]
+        self.learner.steps = int(state["learner_steps"])
+        self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
+        self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
+        self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
+        self._load_extra_state(state)
+
+
+def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:
+    if not values:
+        return {}
+    means = np.mean(values, axis=0)
+    return {
+        "charts/intrinsic_reward": float(means[0]),
+        "charts/episodic_reward": float(means[1]),
+        "charts/lifelong_modulator": float(means[2]),
+    }
+
+
+def _successes(info: dict, done: np.ndarray) -> np.ndarray | None:
+    final = info.get("final_info")
+    if not isinstance(final, dict) or "is_success" not in final:
+        return None
+    return np.asarray(final["is_success"], dtype=bool)
+
+
+def _plain(state: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+
+def _arrays(state: dict) -> dict:
+    return {**state, "mean": np.asarray(state["mean"]), "var": np.asarray(state["var"])}
+
+
+class NGU(_RecurrentAgent):
+    """Never Give Up: R2D2 with a UVFA over N (beta_j, gamma_j) policies and the
+    episodic x lifelong intrinsic reward. Each episode of each actor slot draws its j
+    uniformly; evaluation acts greedily with j = 0 (beta_0 = 0).
+
+    >>> agent = NGU(NGUConfig(seed=0)).learn(50_000)
+    """
+
+    algorithm = "ngu"
+    distribution = "rl-ngu-agent57"
+    config_class = NGUConfig
+    head_names = ("q",)
+    learner_class = NGULearner
+
+    def _gammas(self) -> np.ndarray:
+        return ngu_gammas(self.config.num_policies, self.config.gamma_max, self.config.gamma_min)
+
+    def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
+        # Drawn per episode, not fixed per slot: with fewer slots than the paper's actors
+        # a fixed pairing would tie j = 0 to one epsilon forever.
+        return self.rng.integers(self.config.num_policies, size=len(slots)).astype(np.int32)
+
+    def evaluation_policy(self) -> int:
+        return 0
+
+
+class Agent57(_RecurrentAgent):
+    """Agent57: separate extrinsic and intrinsic Q-networks mixed through h, trained with
+    transformed Retrace; a sliding-window UCB bandit picks j per episode and evaluation
+    acts greedily with its best arm.
+
+    >>> agent = Agent57(Agent57Config(seed=0)).learn(50_000)
+    """
+
+    algorithm = "agent57"
+    distribution = "rl-ngu-agent57"
+    config_class = Agent57Config
+    head_names = ("extrinsic", "intrinsic")
+    learner_class = Agent57Learner
+
+    def __init__(self, config: Agent57Config) -> None:
+        self.meta = SlidingWindowUCB(
+            config.num_policies, config.ucb_window, config.ucb_beta, config.ucb_epsilon
+        )
+        super().__init__(config)
+
+    def _gammas(self) -> np.ndarray:
+        c = self.config
+        return agent57_gammas(c.num_policies, c.gamma0, c.gamma1, c.gamma2)
+
+    def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
+        return np.array([self.meta.select(self.rng) for _ in slots], np.int32)
+
+    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        for j, episode_return in zip(policies, returns, strict=True):
+            self.meta.update(int(j), float(episode_return))
+
+    def evaluation_policy(self) -> int:
+        return self.meta.best_arm()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"meta": self.meta.state_dict()}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.meta.load_state_dict(state["meta"])

@@ -1,0 +1,197 @@
+"""NGU and Agent57 settings. Defaults are sized for the small default env, rl/DeepSea-v0;
+the paper values (for Atari at scale) are named in each field's help where they differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rl_core.config import BaseConfig
+from rl_core.errors import ConfigError
+
+
+@dataclass
+class CommonConfig(BaseConfig):
+    """Settings NGU and Agent57 share: the R2D2 core, replay and the intrinsic reward."""
+
+    env: str = "rl/DeepSea-v0"
+    """Gymnasium environment id (Box observations; Discrete actions, or Box with action_bins)."""
+    env_kwargs: dict[str, Any] = field(default_factory=lambda: {"size": 10})
+    """Keyword arguments for the environment constructor, e.g. ``env_kwargs.size=20``."""
+    total_steps: int = 50_000
+    """Environment steps to train for (summed over actor slots)."""
+    checkpoint_every: int = 25_000
+    """Environment steps between checkpoints (the replay is not saved)."""
+    eval_episodes: int = 20
+    """Episodes of the final greedy evaluation."""
+    action_bins: int = 0
+    """Discretize a Box action space into this many values per dimension (0: Discrete only)."""
+    num_envs: int = 8
+    """Actor slots: environments stepped together, each with its own epsilon (and j)."""
+    num_policies: int = 8
+    """N, the number of exploration policies (beta_j, gamma_j) of the UVFA (paper: 32)."""
+    intrinsic_beta: float = 0.3
+    """beta, the largest intrinsic reward weight (beta_{N-1}); 0 turns NGU into R2D2."""
+    epsilon: float = 0.4
+    """Ape-X actor epsilons eps_i = epsilon^(1 + epsilon_alpha * i / (num_envs - 1))."""
+    epsilon_alpha: float = 7.0
+    """Exponent spread of the per-actor epsilons."""
+    hidden_sizes: tuple[int, ...] = (64,)
+    """Widths of the observation torso (and of the embedding and RND networks)."""
+    lstm_units: int = 64
+    """LSTM width (paper: 512)."""
+    burn_in: int = 2
+    """Steps at a sequence start that only warm up the stored recurrent state (paper: 40)."""
+    unroll_length: int = 10
+    """Trained steps per sequence after the burn-in (paper: 80)."""
+    sequence_period: int = 5
+    """Steps between the starts of consecutive sequences (paper: 40, half overlap)."""
+    batch_size: int = 32
+    """Sequences per gradient step (paper: 64)."""
+    replay_capacity: int = 10_000
+    """Sequences the prioritized replay holds."""
+    learning_starts: int = 100
+    """Sequences in the replay before learning starts."""
+    train_every: int = 1
+    """Vector-env steps between gradient steps (the replay ratio)."""
+    priority_exponent: float = 0.9
+    """Prioritized replay alpha (R2D2: 0.9)."""
+    importance_sampling_exponent: float = 0.6
+    """Prioritized replay importance-sampling beta (R2D2: 0.6)."""
+    priority_eta: float = 0.9
+    """Sequence priority eta * max|delta| + (1 - eta) * mean|delta| (R2D2: 0.9)."""
+    learning_rate: float = 5e-4
+    """Adam step size of the Q-networks (paper: 1e-4, 2e-4 for Agent57)."""
+    novelty_learning_rate: float = 5e-4
+    """Adam step size of the embedding and RND networks (paper: 5e-4)."""
+    adam_eps: float = 1e-4
+    """Adam epsilon (paper: 1e-3 in R2D2, 1e-4 in NGU)."""
+    max_grad_norm: float = 40.0
+    """Clip the Q-networks' global gradient norm to this."""
+    target_update_period: int = 100
+    """Gradient steps between target-network updates (paper: 2500)."""
+    embedding_size: int = 32
+    """Size of the controllable-state embedding f(x)."""
+    rnd_output_size: int = 32
+    """Output size of the RND target and predictor."""
+    num_neighbors: int = 10
+    """k of the episodic k-NN (NGU: 10)."""
+    kernel_epsilon: float = 1e-4
+    """epsilon of the kernel K = epsilon / (d^2 / d_m^2 + epsilon) (NGU: 1e-4)."""
+    cluster_distance: float = 0.008
+    """xi, subtracted from the normalized distances (NGU: 0.008)."""
+    pseudo_count: float = 1e-3
+    """c in 1 / (sqrt(sum K) + c) (NGU: 1e-3)."""
+    max_similarity: float = 8.0
+    """s_m: similarities above it give no episodic reward (NGU: 8)."""
+    max_reward_scale: float = 5.0
+    """L, the cap of the lifelong modulator min(max(alpha, 1), L) (NGU: 5)."""
+    episodic_memory_capacity: int = 5_000
+    """Embeddings each slot's episodic memory holds (NGU: 30000)."""
+    novelty_stats_decay: float = 0.995
+    """Decay per step of the running mean/std of RND errors and of d_m^2 (exponential)."""
+    log_every: int = 1_000
+    """Environment steps between log records."""
+
+    def __post_init__(self) -> None:
+        try:
+            super().__post_init__()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        checks = {
+            "num_envs must be >= 1": self.num_envs >= 1,
+            "num_policies must be >= 1": self.num_policies >= 1,
+            "intrinsic_beta must be >= 0": self.intrinsic_beta >= 0,
+            "epsilon must be in [0, 1]": 0 <= self.epsilon <= 1,
+            "action_bins must be 0 or >= 2": self.action_bins == 0 or self.action_bins >= 2,
+            "burn_in must be >= 0": self.burn_in >= 0,
+            "unroll_length must be >= 2": self.unroll_length >= 2,
+            "sequence_period must be in [1, unroll_length]": (
+                1 <= self.sequence_period <= self.unroll_length
+            ),
+            "batch_size must be >= 1": self.batch_size >= 1,
+            "replay_capacity must be >= batch_size": self.replay_capacity >= self.batch_size,
+            "learning_starts must be >= 1": self.learning_starts >= 1,
+            "train_every must be >= 1": self.train_every >= 1,
+            "priority_eta must be in [0, 1]": 0 <= self.priority_eta <= 1,
+            "importance_sampling_exponent must be in [0, 1]": (
+                0 <= self.importance_sampling_exponent <= 1
+            ),
+            "priority_exponent must be >= 0": self.priority_exponent >= 0,
+            "learning rates must be > 0": self.learning_rate > 0 and self.novelty_learning_rate > 0,
+            "adam_eps must be > 0": self.adam_eps > 0,
+            "max_grad_norm must be > 0": self.max_grad_norm > 0,
+            "target_update_period must be >= 1": self.target_update_period >= 1,
+            "hidden_sizes must be positive": all(s > 0 for s in self.hidden_sizes),
+            "lstm_units, embedding_size, rnd_output_size must be >= 1": min(
+                self.lstm_units, self.embedding_size, self.rnd_output_size
+            )
+            >= 1,
+            "num_neighbors must be >= 1": self.num_neighbors >= 1,
+            "kernel_epsilon must be > 0": self.kernel_epsilon > 0,
+            "cluster_distance must be >= 0": self.cluster_distance >= 0,
+            "pseudo_count must be > 0": self.pseudo_count > 0,
+            "max_similarity must be > 0": self.max_similarity > 0,
+            "max_reward_scale must be >= 1": self.max_reward_scale >= 1,
+            "episodic_memory_capacity must be >= 1": self.episodic_memory_capacity >= 1,
+            "log_every must be >= 1": self.log_every >= 1,
+            "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
+        }
+        for message, ok in checks.items():
+            if not ok:
+                raise ConfigError(message)
+
+
+@dataclass
+class NGUConfig(CommonConfig):
+    """Never Give Up (Badia et al., 2020a) on an R2D2 core (Kapturowski et al., 2019)."""
+
+    intrinsic_beta: float = 0.03
+    """beta, the largest intrinsic reward weight (paper: 0.3). NGU's one network shares
+    the exploitative j = 0 with policies paid ~50 per step in r_i on DeepSea; at 0.3 the
+    j = 0 values collapse after the treasure is found (measured), so the default is 0.03."""
+    gamma_max: float = 0.997
+    """Discount of the exploitative policy j = 0 (NGU: 0.997)."""
+    gamma_min: float = 0.99
+    """Discount of the most exploratory policy j = N-1 (NGU: 0.99)."""
+    n_step: int = 5
+    """n of the transformed n-step double-Q target (R2D2: 5)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.gamma_min <= self.gamma_max < 1:
+            raise ConfigError("need 0 <= gamma_min <= gamma_max < 1")
+        if self.n_step < 1:
+            raise ConfigError("n_step must be >= 1")
+
+
+@dataclass
+class Agent57Config(CommonConfig):
+    """Agent57 (Badia et al., 2020b): NGU with split extrinsic/intrinsic Q-networks,
+    transformed Retrace and a sliding-window UCB meta-controller over the N policies."""
+
+    gamma0: float = 0.9999
+    """Discount of policy j = 0 (Agent57: 0.9999)."""
+    gamma1: float = 0.997
+    """Discount of policy j = 7 (Agent57: 0.997)."""
+    gamma2: float = 0.99
+    """Discount of policy j = N-1 (Agent57: 0.99)."""
+    retrace_lambda: float = 0.95
+    """lambda of the Retrace traces (Agent57: 0.95)."""
+    ucb_window: int = 160
+    """tau, the meta-controller's sliding window of episodes."""
+    ucb_beta: float = 1.0
+    """beta of the UCB bonus sqrt(1 / N(a))."""
+    ucb_epsilon: float = 0.5
+    """Probability that the meta-controller picks an arm uniformly."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not all(0 <= g < 1 for g in (self.gamma0, self.gamma1, self.gamma2)):
+            raise ConfigError("gamma0, gamma1 and gamma2 must be in [0, 1)")
+        if not 0 <= self.retrace_lambda <= 1:
+            raise ConfigError("retrace_lambda must be in [0, 1]")
+        if self.ucb_window < 1:
+            raise ConfigError("ucb_window must be >= 1")
+        if not 0 <= self.ucb_epsilon <= 1:
+            raise ConfigError("ucb_epsilon must be in [0, 1]")

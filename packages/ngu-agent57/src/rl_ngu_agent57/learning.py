@@ -1,0 +1,306 @@
+"""Losses and the learner step: transformed n-step double Q (R2D2/NGU) and transformed
+Retrace on two heads (Agent57), plus the embedding and RND losses of NGU's novelty.
+
+Every learner step (all losses, all gradient updates) is one ``tf.function`` call.
+Sequences arrive batch-major ``[B, S, ...]`` and are made time-major inside the graph.
+Position t holds observation x_t and, where ``valid[t]``, the transition
+(x_t, a_t, r_t, x_{t+1}) whose next observation is at position t+1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from rl_core.math import h, h_inv, retrace_targets, retrace_traces
+from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
+
+
+class Adam(tf.Module):
+    """Adam over a fixed list of variables, its slots plain variables saved with the agent;
+    each update is TensorFlow's fused kernel (one op per variable)."""
+
+    def __init__(self, variables, lr: float, eps: float, beta1: float = 0.9, beta2: float = 0.999):
+        super().__init__(name="adam")
+        self.targets = list(variables)
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
+        self.iterations = tf.Variable(0.0, trainable=False)
+        self.lr, self.eps, self.beta1, self.beta2 = lr, eps, beta1, beta2
+
+    def apply(self, grads) -> None:
+        self.iterations.assign_add(1.0)
+        t = self.iterations
+        for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
+            tf.raw_ops.ResourceApplyAdam(
+                var=var.handle,
+                m=m.handle,
+                v=v.handle,
+                beta1_power=self.beta1**t,
+                beta2_power=self.beta2**t,
+                lr=tf.constant(self.lr),
+                beta1=tf.constant(self.beta1),
+                beta2=tf.constant(self.beta2),
+                epsilon=tf.constant(self.eps),
+                grad=g,
+            )
+
+
+def mix_q(q_extrinsic: tf.Tensor, q_intrinsic: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
+    """Agent57's combination of rescaled heads: Q = h(h^-1(Q_e) + beta * h^-1(Q_i)).
+
+    ``beta`` broadcasts against the leading dims of the Q-values ``[..., A]``.
+    """
+    beta = tf.convert_to_tensor(beta, q_extrinsic.dtype)[..., None]
+    return h(h_inv(q_extrinsic) + beta * h_inv(q_intrinsic))
+
+
+def n_step_targets(
+    rewards: tf.Tensor,
+    discounts: tf.Tensor,
+    valid: tf.Tensor,
+    bootstrap: tf.Tensor,
+    n: int,
+) -> tf.Tensor:
+    r"""Raw n-step targets for transitions t = 0..T-1 of time-major ``[T, B]`` sequences.
+
+    .. math::
+
+        G^{(1)}_t = r_t + d_t V(x_{t+1}), \qquad
+        G^{(k)}_t = r_t + d_t \begin{cases} V(x_{t+1}) & \mathrm{cut}_t \\
+                                          G^{(k-1)}_{t+1} & \text{otherwise} \end{cases}
+
+    with ``d_t = gamma (1 - terminated_t)``, ``bootstrap[s] = V(x_s)`` for s = 0..T
+    (shape ``[T + 1, B]``) and ``cut_t`` where transition t+1 is not a real transition
+    (the episode ended after t, or t = T-1): the window never looks past an episode end.
+    """
+    boot_next = bootstrap[1:]
+    cut = tf.concat([1.0 - valid[1:], tf.ones_like(valid[:1])], axis=0)
+    target = rewards + discounts * boot_next
+    for _ in range(n - 1):
+        following = tf.concat([target[1:], tf.zeros_like(target[:1])], axis=0)
+        target = rewards + discounts * (cut * boot_next + (1.0 - cut) * following)
+    return target
+
+
+def sequence_priorities(td: tf.Tensor, mask: tf.Tensor, eta: float) -> tf.Tensor:
+    """R2D2's priority per sequence: eta * max_t |delta_t| + (1 - eta) * mean_t |delta_t|
+    over the trained steps ``mask`` (time-major ``[T, B]``)."""
+    abs_td = tf.abs(td) * mask
+    count = tf.maximum(tf.reduce_sum(mask, axis=0), 1.0)
+    return eta * tf.reduce_max(abs_td, axis=0) + (1.0 - eta) * tf.reduce_sum(abs_td, 0) / count
+
+
+def _take(q: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+    return tf.gather(q, actions, axis=-1, batch_dims=actions.shape.rank)
+
+
+def transformed_retrace(
+    q_target: tf.Tensor,
+    actions: tf.Tensor,
+    greedy: tf.Tensor,
+    mu: tf.Tensor,
+    valid: tf.Tensor,
+    rewards: tf.Tensor,
+    discounts: tf.Tensor,
+    lam: float,
+) -> tf.Tensor:
+    """Agent57's transformed Retrace targets h(Q^ret_t) for a greedy target policy pi.
+
+    Time-major: ``q_target`` [T+1, B, A] are h-rescaled target-network values, ``actions``,
+    ``greedy`` (argmax of pi), ``mu`` (stored behaviour probabilities) and ``valid`` are
+    [T+1, B]; ``rewards`` and ``discounts`` [T, B]. With greedy pi, pi(a_s|x_s) is 1 or 0,
+    so c_s = lambda min(1, pi/mu) is lambda on greedy actions and 0 elsewhere; positions
+    without a real action (episode end, padding) get c_s = 0, which cuts the trace.
+    E_pi h^-1(Q(x_s, .)) = h^-1(Q(x_s, greedy_s)).
+    """
+    pi_taken = tf.cast(tf.equal(actions, greedy), q_target.dtype)
+    mu = tf.where(valid > 0, mu, 1.0)  # no action taken there: any positive mu, trace is 0
+    traces = retrace_traces(pi_taken, mu, lam) * valid
+    return retrace_targets(
+        rewards,
+        discounts,
+        _take(q_target, actions),
+        h_inv(_take(q_target, greedy)),
+        traces,
+        transform=(h, h_inv),
+    )
+
+
+class Learner:
+    """The learner side: online and target networks, novelty networks, optimizers, and
+    ``step(batch)``. Subclasses give the Q-loss (NGU: one network, Agent57: two)."""
+
+    head_names: tuple[str, ...] = ("q",)
+
+    def __init__(
+        self,
+        q_networks: dict[str, tuple[RecurrentQNetwork, RecurrentQNetwork]],
+        embedding: EmbeddingNetwork,
+        rnd: RNDNetworks,
+        betas: np.ndarray,
+        gammas: np.ndarray,
+        config: Any,
+    ) -> None:
+        self.q_networks = q_networks
+        self.embedding = embedding
+        self.rnd = rnd
+        self.betas = tf.constant(betas, tf.float32)
+        self.gammas = tf.constant(gammas, tf.float32)
+        self.config = config
+        self.q_variables = [
+            v for online, _ in q_networks.values() for v in online.trainable_variables
+        ]
+        self.novelty_variables = [
+            *embedding.trainable_variables,
+            *rnd.predictor.trainable_variables,
+        ]
+        self.q_optimizer = Adam(self.q_variables, config.learning_rate, config.adam_eps)
+        self.novelty_optimizer = Adam(
+            self.novelty_variables, config.novelty_learning_rate, config.adam_eps
+        )
+        self.steps = 0
+        self.sync_target()
+        self._step = tf.function(self._step_graph)
+
+    def sync_target(self) -> None:
+        for online, target in self.q_networks.values():
+            for src, dst in zip(online.variables, target.variables, strict=True):
+                dst.assign(src)
+
+    def step(self, batch: dict[str, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
+        """One gradient step on a batch of sequences; returns metrics and new priorities."""
+        metrics, priorities = self._step({k: tf.constant(v) for k, v in batch.items()})
+        self.steps += 1
+        if self.steps % self.config.target_update_period == 0:
+            self.sync_target()
+        return {k: float(v) for k, v in metrics.items()}, priorities.numpy()
+
+    # ------------------------------------------------------------------ graph
+
+    def _unroll(self, net: RecurrentQNetwork, b: dict, head: int, burn_in: int) -> tf.Tensor:
+        return net.unroll(
+            b["obs"], b["policy"], b["prev_action"], b["prev_re"], b["prev_ri"], b["first"],
+            b["state"][:, head, 0], b["state"][:, head, 1], burn_in=burn_in,
+        )  # fmt: skip
+
+    def _q_loss(self, b: dict, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, dict]:
+        raise NotImplementedError
+
+    def _novelty_loss(self, b: dict) -> tuple[tf.Tensor, dict]:
+        obs, valid = b["obs"], b["valid"]
+        flat = tf.reshape(obs[:-1], [-1, obs.shape[-1]])
+        next_flat = tf.reshape(obs[1:], [-1, obs.shape[-1]])
+        actions = tf.reshape(b["action"][:-1], [-1])
+        mask = tf.reshape(valid[:-1], [-1])
+        denom = tf.maximum(tf.reduce_sum(mask), 1.0)
+        logits = self.embedding.action_logits(flat, next_flat)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
+        inverse_loss = tf.reduce_sum(ce * mask) / denom
+        rnd_loss = tf.reduce_sum(self.rnd.error(flat) * mask) / denom
+        return inverse_loss + rnd_loss, {
+            "inverse_dynamics_loss": inverse_loss,
+            "rnd_loss": rnd_loss,
+        }
+
+    def _step_graph(self, batch: dict) -> tuple[dict, tf.Tensor]:
+        b = dict(batch)
+        for key, value in batch.items():  # batch-major -> time-major
+            if value.shape.rank >= 2 and key != "state":
+                b[key] = tf.experimental.numpy.swapaxes(value, 0, 1)
+        # Trained transitions: real ones after the burn-in, whose next state is stored.
+        steps = b["valid"].shape[0]
+        trained = np.zeros((steps - 1, 1), np.float32)
+        trained[self.config.burn_in :] = 1.0
+        # A sequence that starts at an episode start (after front padding) has nothing to
+        # warm up, but its padding already sits inside the burn-in window, so the rule
+        # "positions >= burn_in" trains every real step of it.
+        mask = b["valid"][:-1] * trained
+        with tf.GradientTape(persistent=True) as tape:
+            q_loss, td, q_metrics = self._q_loss(b, mask)
+            novelty_loss, novelty_metrics = self._novelty_loss(b)
+        q_grads = tape.gradient(q_loss, self.q_variables)
+        q_grads, grad_norm = tf.clip_by_global_norm(q_grads, self.config.max_grad_norm)
+        self.q_optimizer.apply(q_grads)
+        self.novelty_optimizer.apply(tape.gradient(novelty_loss, self.novelty_variables))
+        del tape
+        priorities = sequence_priorities(td, mask, self.config.priority_eta)
+        metrics = {"q_loss": q_loss, "grad_norm": grad_norm, **q_metrics, **novelty_metrics}
+        return metrics, priorities
+
+
+class NGULearner(Learner):
+    """NGU: one Q-network on r_e + beta_j r_i with discount gamma_j, trained with R2D2's
+    transformed n-step double Q-learning: y = h(sum_k gamma^k r_{t+k} + gamma^n
+    h^-1(Q_target(x_{t+n}, argmax_a Q(x_{t+n}, a))))."""
+
+    head_names = ("q",)
+
+    def _q_loss(self, b, mask):
+        cfg = self.config
+        online, target = self.q_networks["q"]
+        q = self._unroll(online, b, 0, cfg.burn_in)
+        q_target = self._unroll(target, b, 0, 0)
+        beta = tf.gather(self.betas, b["policy"])
+        gamma = tf.gather(self.gammas, b["policy"])
+        rewards = (b["re"] + beta * b["ri"])[:-1]
+        discounts = gamma * (1.0 - b["term"][:-1])
+        greedy = tf.argmax(q, axis=-1, output_type=tf.int32)
+        bootstrap = h_inv(_take(tf.stop_gradient(q_target), greedy))
+        targets = tf.stop_gradient(
+            h(n_step_targets(rewards, discounts, b["valid"][:-1], bootstrap, cfg.n_step))
+        )
+        td = targets - _take(q[:-1], b["action"][:-1])
+        per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)
+        loss = tf.reduce_mean(b["weights"] * per_sequence)
+        return loss, td, {"q_values": tf.reduce_sum(_take(q[:-1], greedy[:-1]) * mask)
+                          / tf.maximum(tf.reduce_sum(mask), 1.0)}  # fmt: skip
+
+
+class Agent57Learner(Learner):
+    """Agent57: extrinsic and intrinsic Q-networks, each trained on its own reward with
+    transformed Retrace(lambda) toward the greedy policy of the mixed
+    Q = h(h^-1(Q_e) + beta_j h^-1(Q_i)), with traces c_s = lambda min(1, pi/mu) from the
+    stored behaviour probabilities mu(a_s|x_s)."""
+
+    head_names = ("extrinsic", "intrinsic")
+
+    def _q_loss(self, b, mask):
+        cfg = self.config
+        beta = tf.gather(self.betas, b["policy"])
+        gamma = tf.gather(self.gammas, b["policy"])
+        q_online, q_target = {}, {}
+        for head, name in enumerate(self.head_names):
+            online, target = self.q_networks[name]
+            q_online[name] = self._unroll(online, b, head, cfg.burn_in)
+            q_target[name] = tf.stop_gradient(self._unroll(target, b, head, 0))
+        mixed = mix_q(q_online["extrinsic"], q_online["intrinsic"], beta[None])
+        greedy = tf.argmax(mixed, axis=-1, output_type=tf.int32)  # the target policy pi
+        actions = b["action"]
+        valid = b["valid"]
+        discounts = gamma * (1.0 - b["term"][:-1]) * valid[:-1]
+        rewards = {"extrinsic": b["re"][:-1], "intrinsic": b["ri"][:-1]}
+        total_loss, td_sum, metrics = 0.0, 0.0, {}
+        for name in self.head_names:
+            targets = transformed_retrace(
+                q_target[name],
+                actions,
+                greedy,
+                b["mu"],
+                valid,
+                rewards[name],
+                discounts,
+                cfg.retrace_lambda,
+            )
+            td = targets - _take(q_online[name][:-1], actions[:-1])
+            per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)
+            loss = tf.reduce_mean(b["weights"] * per_sequence)
+            total_loss += loss
+            td_sum += td
+            metrics[f"{name}_loss"] = loss
+        metrics["q_values"] = tf.reduce_sum(_take(mixed[:-1], greedy[:-1]) * mask) / tf.maximum(
+            tf.reduce_sum(mask), 1.0
+        )
+        return total_loss, td_sum, metrics

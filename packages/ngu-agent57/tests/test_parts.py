@@ -1,0 +1,130 @@
+"""The sequence adder, the action wrapper, config validation and space checks."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from rl_ngu_agent57 import Agent57Config, NGUConfig
+from rl_ngu_agent57.buffer import SequenceAdder
+from rl_ngu_agent57.wrappers import DiscretizeActions, action_grid
+
+from rl_core.config import apply_overrides
+from rl_core.errors import ConfigError
+
+
+def _step(adder: SequenceAdder, t: int, slots: int = 1) -> None:
+    """Add step t (obs = t) for every slot, with recurrent state t."""
+    n = slots
+    adder.add(
+        np.full((n, 1, 2, 1), float(t), np.float32),
+        obs=np.full((n, 1), float(t), np.float32),
+        action=np.zeros(n, np.int32),
+        prev_action=np.zeros(n, np.int32),
+        prev_re=np.zeros(n, np.float32),
+        prev_ri=np.zeros(n, np.float32),
+        re=np.full(n, float(t), np.float32),
+        ri=np.zeros(n, np.float32),
+        term=np.zeros(n, np.float32),
+        first=np.full(n, 1.0 if t == 0 else 0.0, np.float32),
+        mu=np.ones(n, np.float32),
+    )
+
+
+def test_sequences_overlap_and_start_from_the_stored_state():
+    # burn_in 2 + unroll 4 = length 6, period 2. A new episode starts with 2 padding rows.
+    adder = SequenceAdder(1, 1, burn_in=2, unroll_length=4, period=2, state_shape=(1, 2, 1))
+    adder.start_episodes(np.array([0]), np.array([3]))
+    for t in range(6):
+        _step(adder, t)
+    seqs = adder.pop()
+    # First window: [pad, pad, 0, 1, 2, 3] emitted when full; then shifted by 2.
+    np.testing.assert_array_equal(seqs["obs"][0, :, 0], [0, 0, 0, 1, 2, 3])
+    np.testing.assert_array_equal(seqs["valid"][0], [0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(seqs["first"][0], [0, 0, 1, 0, 0, 0])
+    # Second window [0..5] overlaps the first by 4 steps and starts from the state of step 0.
+    np.testing.assert_array_equal(seqs["obs"][1, :, 0], [0, 1, 2, 3, 4, 5])
+    assert seqs["state"][1].ravel()[0] == 0.0
+    assert list(seqs["policy"]) == [3, 3]
+    _step(adder, 6)
+    _step(adder, 7)
+    seqs = adder.pop()
+    np.testing.assert_array_equal(seqs["obs"][0, :, 0], [2, 3, 4, 5, 6, 7])
+    assert seqs["state"][0].ravel()[0] == 2.0  # stored state of the sequence's first step
+
+
+def test_episode_end_pads_and_masks_and_never_crosses_into_the_next_episode():
+    adder = SequenceAdder(2, 1, burn_in=1, unroll_length=4, period=2, state_shape=(1, 2, 1))
+    adder.start_episodes(np.array([0, 1]), np.array([0, 1]))
+    for t in range(2):
+        _step(adder, t, slots=2)
+    # slot 1's episode ends after 2 steps with final observation 99
+    adder.end_episodes(np.array([1]), np.array([[99.0]]))
+    seqs = adder.pop()
+    assert len(seqs["obs"]) == 1
+    np.testing.assert_array_equal(seqs["obs"][0, :, 0], [0, 0, 1, 99, 0])
+    np.testing.assert_array_equal(seqs["valid"][0], [0, 1, 1, 0, 0])  # final obs: no action
+    adder.start_episodes(np.array([1]), np.array([5]))
+    for t in range(2, 6):
+        _step(adder, t, slots=2)
+    seqs = adder.pop()
+    # slot 0 (full window) and slot 1 (its new episode, starting with padding + first)
+    by_policy = {int(p): i for i, p in enumerate(seqs["policy"])}
+    new = seqs["obs"][by_policy[5], :, 0]
+    np.testing.assert_array_equal(new, [0, 2, 3, 4, 5])
+    np.testing.assert_array_equal(seqs["valid"][by_policy[5]], [0, 1, 1, 1, 1])
+    assert 99.0 not in new
+
+
+def test_action_grid_and_wrapper():
+    env = DiscretizeActions(gym.make("Pendulum-v1"), 5)
+    assert env.action_space.n == 5
+    np.testing.assert_allclose(env.grid[:, 0], [-2.0, -1.0, 0.0, 1.0, 2.0])
+    box = gym.spaces.Box(np.array([-1.0, 0.0], np.float32), np.array([1.0, 1.0], np.float32))
+    grid = action_grid(box, 3)
+    assert grid.shape == (9, 2)
+    np.testing.assert_allclose(grid[5], [0.0, 1.0])  # row-major product: (x index 1, y index 2)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"num_policies": 0}, "num_policies must be >= 1"),
+        ({"sequence_period": 50}, "sequence_period must be in"),
+        ({"priority_eta": 2.0}, "priority_eta must be in"),
+        ({"max_reward_scale": 0.5}, "max_reward_scale must be >= 1"),
+        ({"gamma_min": 0.999}, "gamma_min <= gamma_max"),
+        ({"action_bins": 1}, "action_bins must be 0 or >= 2"),
+    ],
+)
+def test_ngu_config_validation(override, message):
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(NGUConfig(), override)
+
+
+def test_agent57_config_validation():
+    with pytest.raises(ConfigError, match="retrace_lambda"):
+        apply_overrides(Agent57Config(), {"retrace_lambda": 1.5})
+
+
+def test_unsupported_spaces_are_clear_errors():
+    from rl_ngu_agent57 import NGU
+
+    with pytest.raises(ConfigError, match="set action_bins"):
+        NGU(NGUConfig(env="Pendulum-v1", env_kwargs={}, device="cpu"))
+    with pytest.raises(ConfigError, match="needs a Box observation space"):
+        NGU(NGUConfig(env="rl/BitFlipping-v0", env_kwargs={}, device="cpu"))
+
+
+def test_discretized_pendulum_trains_and_predicts_raw_actions():
+    from rl_ngu_agent57 import NGU
+
+    config = apply_overrides(
+        NGUConfig(),
+        {"env": "Pendulum-v1", "env_kwargs": {}, "action_bins": 5, "device": "cpu",
+         "num_envs": 2, "learning_starts": 2, "batch_size": 2},
+    )  # fmt: skip
+    agent = NGU(config).learn(80)
+    assert agent.learner.steps > 0
+    actions = agent.predict(np.zeros((3, 3), np.float32))
+    assert actions.shape == (3, 1) and np.all(np.isin(actions, [-2.0, -1.0, 0.0, 1.0, 2.0]))

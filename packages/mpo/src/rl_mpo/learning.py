@@ -4,58 +4,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from rl_core.optim import Adam
 from rl_mpo import losses
 from rl_mpo.config import MPOConfig
 from rl_mpo.networks import Critic, Policy
-
-
-class Adam(tf.Module):
-    """Adam (Kingma & Ba, 2015) over a fixed list of variables, slots as plain variables.
-
-    Plain variables save and restore by name with the networks; each step is TensorFlow's
-    fused ``ResourceApplyAdam`` kernel (one op per variable).
-    """
-
-    def __init__(self, variables, lr: float, eps: float = 1e-8, name: str = "adam"):
-        super().__init__(name=name)
-        self.targets = list(variables)
-        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.iterations = tf.Variable(0.0, trainable=False)
-        self.lr, self.eps = lr, eps
-        self.beta1, self.beta2 = 0.9, 0.999
-
-    def apply(self, grads) -> None:
-        """m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
-        var <- var - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)."""
-        self.iterations.assign_add(1.0)
-        t = self.iterations
-        beta1_power, beta2_power = self.beta1**t, self.beta2**t  # once, not per variable
-        lr, beta1, beta2, eps = (
-            tf.constant(x) for x in (self.lr, self.beta1, self.beta2, self.eps)
-        )
-        for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
-            tf.raw_ops.ResourceApplyAdam(
-                var=var.handle,
-                m=m.handle,
-                v=v.handle,
-                beta1_power=beta1_power,
-                beta2_power=beta2_power,
-                lr=lr,
-                beta1=beta1,
-                beta2=beta2,
-                epsilon=eps,
-                grad=g,
-            )
-
-    def named(self, names: dict[int, str]) -> dict[str, tf.Variable]:
-        """Slots under ``<name>/m/<variable name>``; ``names`` maps id(variable) to its name."""
-        out = {f"{self.name}/iterations": self.iterations}
-        for var, m, v in zip(self.targets, self.m, self.v, strict=True):
-            out[f"{self.name}/m/{names[id(var)]}"] = m
-            out[f"{self.name}/v/{names[id(var)]}"] = v
-        return out
-
 
 METRICS = (
     "critic_loss",

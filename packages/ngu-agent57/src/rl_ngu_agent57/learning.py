@@ -15,37 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from rl_core.math import h, h_inv, retrace_targets, retrace_traces
+from rl_core.optim import Adam
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-
-
-class Adam(tf.Module):
-    """Adam over a fixed list of variables, its slots plain variables saved with the agent;
-    each update is TensorFlow's fused kernel (one op per variable)."""
-
-    def __init__(self, variables, lr: float, eps: float, beta1: float = 0.9, beta2: float = 0.999):
-        super().__init__(name="adam")
-        self.targets = list(variables)
-        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.targets]
-        self.iterations = tf.Variable(0.0, trainable=False)
-        self.lr, self.eps, self.beta1, self.beta2 = lr, eps, beta1, beta2
-
-    def apply(self, grads) -> None:
-        self.iterations.assign_add(1.0)
-        t = self.iterations
-        for g, var, m, v in zip(grads, self.targets, self.m, self.v, strict=True):
-            tf.raw_ops.ResourceApplyAdam(
-                var=var.handle,
-                m=m.handle,
-                v=v.handle,
-                beta1_power=self.beta1**t,
-                beta2_power=self.beta2**t,
-                lr=tf.constant(self.lr),
-                beta1=tf.constant(self.beta1),
-                beta2=tf.constant(self.beta2),
-                epsilon=tf.constant(self.eps),
-                grad=g,
-            )
 
 
 def mix_q(q_extrinsic: tf.Tensor, q_intrinsic: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
@@ -157,9 +128,9 @@ class Learner:
             *embedding.trainable_variables,
             *rnd.predictor.trainable_variables,
         ]
-        self.q_optimizer = Adam(self.q_variables, config.learning_rate, config.adam_eps)
+        self.q_optimizer = Adam(self.q_variables, config.learning_rate, eps=config.adam_eps)
         self.novelty_optimizer = Adam(
-            self.novelty_variables, config.novelty_learning_rate, config.adam_eps
+            self.novelty_variables, config.novelty_learning_rate, eps=config.adam_eps
         )
         self.steps = 0
         self.sync_target()

@@ -15,8 +15,9 @@ from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import GOAL_KEYS, is_goal_env, make_env, make_vector_env
 from rl_core.episode_stats import EpisodeStats
-from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.errors import ConfigError
 from rl_core.replay import linear_schedule
+from rl_core.weights import load_variables, save_variables
 from rl_her.buffer import HindsightReplayBuffer
 from rl_her.config import HERConfig
 from rl_her.learning import ActorCriticLearner, DQNLearner
@@ -288,26 +289,12 @@ class HER(Agent[HERConfig]):
         return self.learner.named_variables()
 
     def _save_state(self, path: Path) -> None:
-        arrays = {name: v.numpy() for name, v in self._named_state().items()}
-        np.savez(path / "weights.npz", **arrays)
+        save_variables(path, self._named_state())
         state = {"rng": self.rng.bit_generator.state, "kind": self.kind}
         (path / "state.json").write_text(json.dumps(state))
 
     def _load_state(self, path: Path) -> None:
-        variables = self._named_state()
-        with np.load(path / "weights.npz") as data:
-            saved = {name: data[name] for name in data.files}
-        mismatched = sorted(
-            set(variables) ^ set(saved)
-            | {n for n in set(variables) & set(saved) if variables[n].shape != saved[n].shape}
-        )
-        if mismatched:
-            raise RunDirectoryError(
-                f"{path}: the saved weights do not fit this network ({', '.join(mismatched[:4])}"
-                f"{', ...' if len(mismatched) > 4 else ''}); was it saved with other settings?"
-            )
-        for name, var in variables.items():
-            var.assign(saved[name])
+        load_variables(path, self._named_state())
         self._acting_weights = self.learner.acting_weights()
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]

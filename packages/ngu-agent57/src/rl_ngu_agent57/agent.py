@@ -15,9 +15,10 @@ from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_env
 from rl_core.episode_stats import EpisodeStats
-from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd
 from rl_core.replay import PrioritizedReplayBuffer
+from rl_core.weights import load_variables, save_variables
 from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
@@ -297,7 +298,7 @@ class _RecurrentAgent(Agent):
         pass
 
     def _save_state(self, path: Path) -> None:
-        np.savez(path / "weights.npz", **{k: v.numpy() for k, v in self._named_state().items()})
+        save_variables(path, self._named_state())
         state = {
             "rng": self.rng.bit_generator.state,
             "learner_steps": self.learner.steps,
@@ -309,20 +310,7 @@ class _RecurrentAgent(Agent):
         (path / "state.json").write_text(json.dumps(state))
 
     def _load_state(self, path: Path) -> None:
-        variables = self._named_state()
-        with np.load(path / "weights.npz") as data:
-            saved = {name: data[name] for name in data.files}
-        mismatched = sorted(
-            set(variables) ^ set(saved)
-            | {n for n in set(variables) & set(saved) if variables[n].shape != saved[n].shape}
-        )
-        if mismatched:
-            raise RunDirectoryError(
-                f"{path}: the saved weights do not fit this network ({', '.join(mismatched[:4])}"
-                f"{', ...' if len(mismatched) > 4 else ''}); was it saved with other settings?"
-            )
-        for name, var in variables.items():
-            var.assign(saved[name])
+        load_variables(path, self._named_state())
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
         self.learner.steps = int(state["learner_steps"])

@@ -15,8 +15,9 @@ from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_vector_env
 from rl_core.episode_stats import EpisodeStats
-from rl_core.errors import ConfigError, RunDirectoryError
+from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd, gae
+from rl_core.weights import load_variables, save_variables
 from rl_ppo.config import PPOConfig
 from rl_ppo.learning import PPOLearner
 from rl_ppo.networks import ActorCritic, NumpyPolicy
@@ -276,8 +277,7 @@ class PPO(Agent[PPOConfig]):
         return {**named, **self.learner.optimizer.named(names)}
 
     def _save_state(self, path: Path) -> None:
-        arrays = {name: v.numpy() for name, v in self._named_state().items()}
-        np.savez(path / "weights.npz", **arrays)
+        save_variables(path, self._named_state())
         state = {
             "rng": self.rng.bit_generator.state,
             "obs_rms": _plain(self.obs_rms.state_dict()) if self.obs_rms else None,
@@ -286,20 +286,7 @@ class PPO(Agent[PPOConfig]):
         (path / "state.json").write_text(json.dumps(state))
 
     def _load_state(self, path: Path) -> None:
-        variables = self._named_state()
-        with np.load(path / "weights.npz") as data:
-            saved = {name: data[name] for name in data.files}
-        mismatched = sorted(
-            set(variables) ^ set(saved)
-            | {n for n in set(variables) & set(saved) if variables[n].shape != saved[n].shape}
-        )
-        if mismatched:
-            raise RunDirectoryError(
-                f"{path}: the saved weights do not fit this network ({', '.join(mismatched[:4])}"
-                f"{', ...' if len(mismatched) > 4 else ''}); was it saved with other settings?"
-            )
-        for name, var in variables.items():
-            var.assign(saved[name])
+        load_variables(path, self._named_state())
         self.acting_policy.load(self.model.policy_weights())
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]

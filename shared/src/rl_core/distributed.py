@@ -58,6 +58,9 @@ def require_ray():
 def ray_cluster(options: DistributedOptions) -> Iterator[object]:
     """Connect to ``options.address``, or start a local Ray instance and shut it down after.
 
+    A local instance offers at least one CPU per worker, even on a smaller machine (the
+    workers then share cores, which the scaling benchmark shows); a cluster with fewer
+    free CPUs than workers is a clear error instead of workers that never start.
     Workers inherit ``TF_CPP_MIN_LOG_LEVEL`` so TensorFlow stays as quiet there as here.
     """
     ray = require_ray()
@@ -70,11 +73,19 @@ def ray_cluster(options: DistributedOptions) -> Iterator[object]:
             "runtime_env": {"env_vars": env} if env else None,
         }
         if options.address is None:
-            kwargs["num_cpus"] = options.num_cpus
+            kwargs["num_cpus"] = options.num_cpus or max(os.cpu_count() or 1, options.num_workers)
         try:
             ray.init(address=options.address, **kwargs)
         except ConnectionError as exc:
             raise RLError(f"cannot reach the Ray cluster at {options.address}: {exc}") from None
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if cpus < options.num_workers:
+        if started:
+            ray.shutdown()
+        raise RLError(
+            f"{options.num_workers} workers need {options.num_workers} CPUs; the Ray cluster "
+            f"has {cpus:g}: use --num-workers {int(cpus)} or a larger cluster"
+        )
     try:
         yield ray
     finally:

@@ -17,6 +17,8 @@ from rl_core.errors import ConfigError
 from rl_core.evaluation import evaluate_policy
 from rl_core.run import RunDirectory
 
+# Before Ray is imported: workers run in this environment (see rl_core.distributed.require_ray).
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 ray = pytest.importorskip("ray", reason="the ray extra is installed with the dev group")
 
 

@@ -46,7 +46,15 @@ class DistributedOptions:
 
 
 def require_ray():
-    """``import ray``, or one line saying how to install it."""
+    """``import ray``, or one line saying how to install it.
+
+    Ray's ``uv run`` hook is switched off first (it is read when Ray is imported):
+    workers run in the driver's own environment. With the hook, a driver started under
+    ``uv run`` has Ray rebuild the project for its workers from a copy of the working
+    directory, which reinstalls the workspace, editable, from that temporary copy into
+    the active environment.
+    """
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
         import ray
     except ImportError:

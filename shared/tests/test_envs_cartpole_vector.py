@@ -56,3 +56,19 @@ def test_auto_uses_numpy_only_where_it_is_the_same_env():
         make_vector_env("Pendulum-v1", 2, 0, vectorization="numpy", autoreset_mode=SAME_STEP)
     with pytest.raises(ConfigError, match="vectorization must be"):
         make_vector_env("CartPole-v1", 2, 0, vectorization="fast")
+
+
+def test_training_envs_are_same_step_seeded_and_check_observations():
+    from types import SimpleNamespace
+
+    from rl_core.envs import make_training_envs
+
+    config = SimpleNamespace(env="CartPole-v1", num_envs=3, seed=7, env_kwargs={})
+    envs = make_training_envs(config, "ppo", vectorization="auto")
+    assert envs.metadata["autoreset_mode"] == SAME_STEP and envs.num_envs == 3
+    ref = make_vector_env("CartPole-v1", 3, seed=7, autoreset_mode=SAME_STEP)
+    np.testing.assert_array_equal(envs.reset(seed=7)[0], ref.reset(seed=7)[0])
+    goal = SimpleNamespace(env="rl/BitFlipping-v0", num_envs=2, seed=0, env_kwargs={})
+    with pytest.raises(ConfigError, match="mpo needs a Box observation space; rl/BitFlipping"):
+        make_training_envs(goal, "mpo")
+    assert make_training_envs(goal, "her", box_observations=False).num_envs == 2

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
-from rl_core.envs import GOAL_KEYS, is_goal_env, make_env, make_vector_env
+from rl_core.envs import GOAL_KEYS, is_goal_env, make_env, make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.replay import linear_schedule
@@ -46,15 +45,8 @@ class HER(Agent[HERConfig]):
 
     def __init__(self, config: HERConfig) -> None:
         super().__init__(config)
-        # SAME_STEP autoreset: the true final observation of an episode arrives in
-        # info["final_obs"], so every stored transition has its real successor.
-        self.envs = make_vector_env(
-            config.env,
-            config.num_envs,
-            seed=config.seed,
-            env_kwargs=config.env_kwargs,
-            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-        )
+        # Every stored transition gets its real successor (SAME_STEP's info["final_obs"]).
+        self.envs = make_training_envs(config, "her", box_observations=False)
         obs_space = self.envs.single_observation_space
         if not is_goal_env(obs_space):
             raise ConfigError(

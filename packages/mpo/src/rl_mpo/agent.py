@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
-from rl_core.envs import make_vector_env
+from rl_core.envs import make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.replay import ReplayBuffer
@@ -38,21 +37,9 @@ class MPO(Agent[MPOConfig]):
 
     def __init__(self, config: MPOConfig) -> None:
         super().__init__(config)
-        # SAME_STEP autoreset: every step is a real transition, and an episode's last
-        # observation arrives in info["final_obs"], which a truncated step bootstraps from.
-        self.envs = make_vector_env(
-            config.env,
-            config.num_envs,
-            seed=config.seed,
-            env_kwargs=config.env_kwargs,
-            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-        )
+        self.envs = make_training_envs(config, "mpo")
         obs_space = self.envs.single_observation_space
         action_space = self.envs.single_action_space
-        if not isinstance(obs_space, spaces.Box):
-            raise ConfigError(
-                f"mpo needs a Box observation space; {config.env} has {type(obs_space).__name__}"
-            )
         if isinstance(action_space, spaces.Discrete):
             kind, action_dim, action_shape = "categorical", int(action_space.n), ()
             action_dtype = np.dtype(np.int64)

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
-from rl_core.envs import make_vector_env
+from rl_core.envs import make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd, gae
@@ -39,22 +38,9 @@ class PPO(Agent[PPOConfig]):
 
     def __init__(self, config: PPOConfig) -> None:
         super().__init__(config)
-        # SAME_STEP autoreset: every step is a real transition, and the final
-        # observation of a truncated episode arrives in info["final_obs"] for bootstrapping.
-        self.envs = make_vector_env(
-            config.env,
-            config.num_envs,
-            seed=config.seed,
-            env_kwargs=config.env_kwargs,
-            vectorization=config.vectorization,
-            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-        )
+        self.envs = make_training_envs(config, "ppo", vectorization=config.vectorization)
         obs_space = self.envs.single_observation_space
         action_space = self.envs.single_action_space
-        if not isinstance(obs_space, spaces.Box):
-            raise ConfigError(
-                f"ppo needs a Box observation space; {config.env} has {type(obs_space).__name__}"
-            )
         if isinstance(action_space, spaces.Discrete):
             self.discrete, action_dim = True, int(action_space.n)
         elif isinstance(action_space, spaces.Box):

@@ -39,6 +39,7 @@ __all__ = [
     "is_goal_env",
     "make_cartpole",
     "make_env",
+    "make_training_envs",
     "make_vector_env",
     "register_envs",
 ]
@@ -162,6 +163,34 @@ def make_vector_env(
         **dict(env_kwargs or {}),
     )
     _seed_vector_env(envs, seed)
+    return envs
+
+
+def make_training_envs(
+    config: Any, algorithm: str, *, vectorization: str = "sync", box_observations: bool = True
+) -> gym.vector.VectorEnv:
+    """The envs a learner collects from: ``config.num_envs`` copies of ``config.env``
+    (with its ``env_kwargs``, seeded ``config.seed``) in SAME_STEP autoreset mode.
+
+    SAME_STEP makes every step a real transition, and an episode's last observation
+    arrives in ``info["final_obs"]``, which a time-limit truncation bootstraps from.
+    With ``box_observations``, any other observation space is a :class:`ConfigError`
+    naming ``algorithm``.
+    """
+    envs = make_vector_env(
+        config.env,
+        config.num_envs,
+        seed=config.seed,
+        env_kwargs=config.env_kwargs,
+        vectorization=vectorization,
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
+    space = envs.single_observation_space
+    if box_observations and not isinstance(space, gym.spaces.Box):
+        envs.close()
+        raise ConfigError(
+            f"{algorithm} needs a Box observation space; {config.env} has {type(space).__name__}"
+        )
     return envs
 
 

@@ -38,3 +38,26 @@ def test_save_load_round_trip(cls, config_cls, tmp_path):
     np.testing.assert_array_equal(agent.predict(obs), loaded.predict(obs))
     # later steps of the same evaluation follow the carried state, in both copies alike
     np.testing.assert_array_equal(agent.predict(obs), loaded.predict(obs))
+
+
+def test_predict_starts_only_the_reset_rows_over():
+    config = apply_overrides(
+        NGUConfig(),
+        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+    )
+    agent = NGU(config).learn(200)
+    obs = np.zeros((3, 16), np.float32)
+    obs[:, 0] = 1.0
+    first_actions = agent.predict(obs)
+    first_state = agent._eval["state"].copy()
+    agent.predict(obs)
+    agent.reset_policy_state(np.array([1]))
+    actions = agent.predict(obs)
+    state = agent._eval["state"]
+    # Row 1 is at its first step again; rows 0 and 2 are at their third.
+    np.testing.assert_array_equal(state[1], first_state[1])
+    assert actions[1] == first_actions[1]
+    assert not np.allclose(state[[0, 2]], first_state[[0, 2]])
+    agent.reset_policy_state()
+    agent.predict(obs)
+    np.testing.assert_array_equal(agent._eval["state"], first_state)

@@ -21,7 +21,7 @@ from rl_core.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
     from rl_core.agent import Agent
-    from rl_core.algorithm import AlgorithmSpec, Policy
+    from rl_core.algorithm import AlgorithmSpec, Policy, RecurrentPolicy
     from rl_core.callbacks import Callback, CallbackList
     from rl_core.config import BaseConfig, apply_overrides, config_from_dict, config_to_toml
     from rl_core.run import RunDirectory
@@ -32,6 +32,7 @@ _LAZY = {
     "Agent": "rl_core.agent",
     "AlgorithmSpec": "rl_core.algorithm",
     "Policy": "rl_core.algorithm",
+    "RecurrentPolicy": "rl_core.algorithm",
     "Callback": "rl_core.callbacks",
     "CallbackList": "rl_core.callbacks",
     "BaseConfig": "rl_core.config",
@@ -63,6 +64,7 @@ __all__ = [
     "NonFiniteLossError",
     "Policy",
     "RLError",
+    "RecurrentPolicy",
     "RunDirectory",
     "RunDirectoryError",
     "UnknownAlgorithmError",

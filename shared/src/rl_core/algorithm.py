@@ -28,6 +28,19 @@ class Policy(Protocol):
         ...
 
 
+@runtime_checkable
+class RecurrentPolicy(Policy, Protocol):
+    """A policy that remembers within an episode (an LSTM state, the previous action).
+
+    Row ``b`` of consecutive :meth:`predict` batches is one environment's episode, so
+    a caller keeps the batch size fixed and says when a row's episode starts over.
+    """
+
+    def reset_policy_state(self, rows: np.ndarray | None = None) -> None:
+        """Forget what rows ``rows`` (every row if None) remember: a new episode starts."""
+        ...
+
+
 @dataclass(frozen=True)
 class AlgorithmSpec:
     """Everything the ``rl`` command needs to know about one algorithm.

@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rl_core.algorithm import Policy
+from rl_core.algorithm import Policy, RecurrentPolicy
 from rl_core.errors import ConfigError
 
 
@@ -74,6 +74,10 @@ def evaluate_policy(
     Envs step in lockstep; each env runs a fixed share of the episodes so that
     short episodes are not over-counted. ``video`` records the first episode of
     the first env to a ``.gif`` (Pillow) or ``.mp4`` (imageio).
+
+    A :class:`~rl_core.algorithm.RecurrentPolicy` sees every env in every batch (row
+    ``i`` is always env ``i``; the actions of envs that are done are dropped) and has
+    its memory of a row reset whenever that env starts an episode.
     """
     from rl_core.envs import make_env
 
@@ -101,13 +105,20 @@ def evaluate_policy(
     obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
     ep_return = [0.0] * num_envs
     ep_length = [0] * num_envs
+    recurrent = isinstance(policy, RecurrentPolicy)
+    if recurrent:
+        policy.reset_policy_state()
     try:
         if video:
             frames.append(envs[0].render())
         while any(done_counts[i] < targets[i] for i in range(num_envs)):
             active = [i for i in range(num_envs) if done_counts[i] < targets[i]]
-            actions = policy.predict(_stack([obs[i] for i in active]), deterministic=deterministic)
-            for action, i in zip(actions, active, strict=True):
+            rows = range(num_envs) if recurrent else active
+            actions = policy.predict(_stack([obs[i] for i in rows]), deterministic=deterministic)
+            started = []
+            for action, i in zip(actions, rows, strict=True):
+                if done_counts[i] >= targets[i]:
+                    continue  # a recurrent policy's row for an env that is done
                 obs[i], reward, terminated, truncated, info = envs[i].step(action)
                 ep_return[i] += float(reward)
                 ep_length[i] += 1
@@ -122,6 +133,9 @@ def evaluate_policy(
                     done_counts[i] += 1
                     ep_return[i], ep_length[i] = 0.0, 0
                     obs[i] = envs[i].reset()[0]
+                    started.append(i)
+            if recurrent and started:
+                policy.reset_policy_state(np.asarray(started))
     finally:
         for env in envs:
             env.close()

@@ -168,9 +168,29 @@ class _RecurrentAgent(Agent):
             return actions.astype(np.int64)
         return self.action_grid[actions]
 
-    def reset_policy_state(self) -> None:
-        """Forget the recurrent state :meth:`predict` carries (call between episodes)."""
-        self._eval = None
+    def reset_policy_state(self, rows: np.ndarray | None = None) -> None:
+        """Forget what :meth:`predict` carries for batch rows ``rows`` (every row if None):
+        their episodes start over (:class:`rl_core.algorithm.RecurrentPolicy`)."""
+        if rows is None or self._eval is None:
+            self._eval = None
+        else:
+            self._eval["fresh"][rows] = True
+
+    def _new_eval_state(self, b: int) -> dict[str, np.ndarray]:
+        cfg = self.config
+        memory = EpisodicMemory(
+            b, cfg.episodic_memory_capacity, cfg.embedding_size, cfg.num_neighbors,
+            cfg.kernel_epsilon, cfg.cluster_distance, cfg.pseudo_count, cfg.max_similarity,
+        )  # fmt: skip
+        memory.sq_distance_stats = self.novelty.memory.sq_distance_stats
+        return {
+            "state": np.zeros((b, *self.state_shape), np.float32),
+            "prev_action": np.zeros(b, np.int32),
+            "prev_re": np.zeros(b, np.float32),
+            "prev_ri": np.zeros(b, np.float32),
+            "fresh": np.ones(b, bool),
+            "memory": memory,
+        }
 
     def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
         """Greedy actions of policy j = :meth:`evaluation_policy` for a batch of observations.
@@ -178,36 +198,30 @@ class _RecurrentAgent(Agent):
         The policy is recurrent and conditioned on the previous action and rewards, so
         :meth:`predict` carries per batch row the LSTM state, the previous action and its own
         episodic memory (the intrinsic-reward input is computed as in training, with the
-        statistics frozen). All of it starts afresh when the batch size changes or after
-        :meth:`reset_policy_state`. The Policy interface passes no rewards, so the
+        statistics frozen); row b of consecutive calls is one episode until
+        :meth:`reset_policy_state` starts it over (everything starts afresh when the batch
+        size changes). The Policy interface passes no rewards, so the
         previous-extrinsic-reward input is the mean extrinsic reward seen in training.
         """
         x = self._flat(obs)
         b = len(x)
         embeddings, errors = self.novelty.features(x)
-        if self._eval is None or len(self._eval["prev_action"]) != b:
-            cfg = self.config
-            memory = EpisodicMemory(
-                b, cfg.episodic_memory_capacity, cfg.embedding_size, cfg.num_neighbors,
-                cfg.kernel_epsilon, cfg.cluster_distance, cfg.pseudo_count, cfg.max_similarity,
-            )  # fmt: skip
-            memory.sq_distance_stats = self.novelty.memory.sq_distance_stats
-            memory.add(np.arange(b), embeddings)
-            self._eval = {
-                "state": np.zeros((b, *self.state_shape), np.float32),
-                "prev_action": np.zeros(b, np.int32),
-                "prev_re": np.zeros(b, np.float32),
-                "prev_ri": np.zeros(b, np.float32),
-                "memory": memory,
-            }
-        else:
-            episodic = self._eval["memory"].query_and_add(
-                np.arange(b), embeddings, update_stats=False
-            )
-            modulator = self.novelty.lifelong.modulator(errors, update_stats=False)
-            self._eval["prev_ri"] = intrinsic_rewards(episodic, modulator)
-            self._eval["prev_re"] = np.full(b, self.reward_stats.mean, np.float32)
+        if self._eval is None or len(self._eval["fresh"]) != b:
+            self._eval = self._new_eval_state(b)
         ev = self._eval
+        going = np.flatnonzero(~ev["fresh"])
+        if len(going):  # this observation's novelty is the intrinsic reward of the last step
+            episodic = ev["memory"].query_and_add(going, embeddings[going], update_stats=False)
+            modulator = self.novelty.lifelong.modulator(errors[going], update_stats=False)
+            ev["prev_ri"][going] = intrinsic_rewards(episodic, modulator)
+            ev["prev_re"][going] = self.reward_stats.mean
+        starting = np.flatnonzero(ev["fresh"])
+        if len(starting):
+            ev["memory"].reset(starting)
+            ev["memory"].add(starting, embeddings[starting])
+            for key in ("state", "prev_action", "prev_re", "prev_ri"):
+                ev[key][starting] = 0
+            ev["fresh"][:] = False
         policy = np.full(b, self.evaluation_policy(), np.int32)
         q, ev["state"] = self.q_policy(
             x, policy, ev["prev_action"], ev["prev_re"], ev["prev_ri"], ev["state"]

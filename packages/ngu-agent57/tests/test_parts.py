@@ -128,3 +128,20 @@ def test_discretized_pendulum_trains_and_predicts_raw_actions():
     assert agent.learner.steps > 0
     actions = agent.predict(np.zeros((3, 3), np.float32))
     assert actions.shape == (3, 1) and np.all(np.isin(actions, [-2.0, -1.0, 0.0, 1.0, 2.0]))
+
+
+def test_intrinsic_reward_input_is_scaled():
+    from rl_ngu_agent57.networks import RecurrentQNetwork
+
+    def network(scale):
+        rng = np.random.default_rng(0)
+        return RecurrentQNetwork(4, 2, 3, (8,), 8, rng, "q", intrinsic_input_scale=scale)
+
+    scaled, plain = network(0.03), network(1.0)
+    obs = np.ones((2, 4), np.float32)
+    args = (np.array([0, 2]), np.array([1, 0]), np.zeros(2, np.float32))
+    state = (np.zeros((2, 8), np.float32),) * 2
+    ri = np.array([30.0, 150.0], np.float32)
+    q_scaled = scaled.step(obs, *args, ri, *state)[0]
+    np.testing.assert_allclose(q_scaled, plain.step(obs, *args, 0.03 * ri, *state)[0], rtol=1e-6)
+    assert not np.allclose(q_scaled, plain.step(obs, *args, ri, *state)[0])

@@ -79,11 +79,12 @@ class _RecurrentAgent(Agent):
         n = cfg.num_policies
         self.betas = ngu_betas(n, cfg.intrinsic_beta)
         self.gammas = self._gammas()
+        ri_scale = float(np.sqrt(cfg.num_neighbors * cfg.kernel_epsilon))
         self.q_networks = {
             name: tuple(
                 RecurrentQNetwork(
                     self.obs_dim, self.num_actions, n, cfg.hidden_sizes, cfg.lstm_units,
-                    net_rng, f"{name}_{role}",
+                    net_rng, f"{name}_{role}", ri_scale,
                 )
                 for role in ("online", "target")
             )

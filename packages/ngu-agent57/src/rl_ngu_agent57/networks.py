@@ -75,7 +75,13 @@ class LSTM(tf.Module):
 class RecurrentQNetwork(tf.Module):
     """R2D2's Q-network as NGU conditions it: an MLP torso of the observation, concatenated
     with one-hot j, the one-hot previous action and the previous extrinsic and intrinsic
-    rewards, into an LSTM, then a dueling head Q = V + A - mean_a A."""
+    rewards, into an LSTM, then a dueling head Q = V + A - mean_a A.
+
+    The previous intrinsic reward enters multiplied by ``intrinsic_input_scale``: NGU's
+    episodic reward is about 1 / sqrt(k * kernel_epsilon) ~ 30 for a state unlike its k
+    neighbours (every state of a DeepSea episode), up to 5x that with the lifelong
+    modulator, and an input of 30-150 saturates the LSTM gates exactly at the novel
+    states exploration is after; the agents pass sqrt(k * kernel_epsilon)."""
 
     def __init__(
         self,
@@ -86,10 +92,12 @@ class RecurrentQNetwork(tf.Module):
         lstm_units: int,
         rng: np.random.Generator,
         name: str,
+        intrinsic_input_scale: float = 1.0,
     ) -> None:
         super().__init__(name=name)
         self.num_actions = num_actions
         self.num_policies = num_policies
+        self.intrinsic_input_scale = intrinsic_input_scale
         self.torso = MLP(obs_dim, hidden, rng, f"{name}_torso")
         n_in = self.torso.out_size + num_policies + num_actions + 2
         self.lstm = LSTM(n_in, lstm_units, rng, f"{name}_lstm")
@@ -103,7 +111,7 @@ class RecurrentQNetwork(tf.Module):
                 tf.one_hot(policy, self.num_policies),
                 tf.one_hot(prev_action, self.num_actions),
                 prev_re[..., None],
-                prev_ri[..., None],
+                self.intrinsic_input_scale * prev_ri[..., None],
             ],
             axis=-1,
         )

@@ -20,6 +20,9 @@ from rl_core.run import RunDirectory
 
 # Before Ray is imported: workers run in this environment (see rl_core.distributed.require_ray).
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+# Ray runs its workers at nice 15; on a 2-core machine shared with other jobs the actors
+# then starve (a restart took minutes). The tests run them at the learner's priority.
+os.environ.setdefault("RAY_worker_niceness", "0")
 
 TINY = {
     "env_kwargs": {"size": 4},
@@ -129,7 +132,7 @@ def test_ngu_learns_deep_sea_with_two_actors(local_ray, tmp_path):
 
 def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):
     agent = Agent57(apply_overrides(Agent57Config(), TINY))
-    learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2, timeout_s=60))
+    learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2))
     agent.remote = learning
     try:
         for _ in range(20):

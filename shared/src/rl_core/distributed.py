@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rl_core.errors import ConfigError, RLError
 
@@ -114,3 +115,47 @@ def limit_tf_threads(threads: int = 1) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     with contextlib.suppress(RuntimeError, ValueError):
         tf.config.set_visible_devices([], "GPU")
+
+
+class ActorRestarts:
+    """Which of a runner's Ray actors are restarting after a loss, and when each is back.
+
+    The actors are created with ``max_restarts=-1``, so Ray restarts one that dies (or
+    that the runner killed for missing its timeout). A lost actor sits out until a
+    probe call (``probe``: the name of a cheap method) returns from its new incarnation;
+    calls in flight when it died fail, those made after wait for the restart.
+    """
+
+    def __init__(self, ray: Any, actors: Sequence[Any], probe: str = "pid") -> None:
+        self.ray = ray
+        self.actors = actors
+        self.probe = probe
+        self.failures = 0
+        self._probes: dict[int, Any] = {}  # actor index -> probe of its restart
+
+    def lost(self, index: int) -> None:
+        """Count the loss; the actor sits out until its probe comes back."""
+        self.failures += 1
+        self._probes[index] = getattr(self.actors[index], self.probe).remote()
+
+    def probes(self) -> list[Any]:
+        """The probes in flight, to wait on when no actor is available."""
+        return list(self._probes.values())
+
+    def available(self) -> list[int]:
+        """Actors not restarting: the live ones and those whose probe has come back."""
+        available = []
+        for i, actor in enumerate(self.actors):
+            probe = self._probes.get(i)
+            if probe is not None:
+                ready, _ = self.ray.wait([probe], timeout=0)
+                if not ready:
+                    continue
+                try:
+                    self.ray.get(probe, timeout=0)
+                except self.ray.exceptions.RayActorError:
+                    self._probes[i] = getattr(actor, self.probe).remote()  # not up yet
+                    continue
+                del self._probes[i]
+            available.append(i)
+        return available

@@ -37,15 +37,41 @@ class EpisodeStats:
         self._returns += np.where(mask, rewards, 0.0)
         self._lengths += mask
         finished = np.flatnonzero(dones & mask)
-        for i in finished:
-            self.recent_returns.append(float(self._returns[i]))
-            self.recent_lengths.append(int(self._lengths[i]))
-            self._new.append(float(self._returns[i]))
-            if successes is not None:
-                self.recent_successes.append(float(successes[i]))
-        self.episodes += len(finished)
+        self.record(
+            self._returns[finished],
+            self._lengths[finished],
+            None if successes is None else np.asarray(successes)[finished],
+        )
         self._returns[finished] = 0.0
         self._lengths[finished] = 0
+
+    def record(
+        self,
+        returns: np.ndarray,
+        lengths: np.ndarray,
+        successes: np.ndarray | None = None,
+    ) -> None:
+        """Episodes that finished elsewhere (a distributed actor's envs)."""
+        self.recent_returns.extend(float(r) for r in returns)
+        self.recent_lengths.extend(int(n) for n in lengths)
+        self._new.extend(float(r) for r in returns)
+        if successes is not None:
+            self.recent_successes.extend(float(s) for s in successes)
+        self.episodes += len(returns)
+
+    def new_episodes(self, since: int) -> dict[str, np.ndarray | None]:
+        """The episodes finished after the first ``since`` (as far as the window reaches),
+        in the form :meth:`record` takes."""
+        n = min(self.episodes - since, len(self.recent_returns))
+        recent = {
+            "returns": self.recent_returns,
+            "lengths": self.recent_lengths,
+            "successes": self.recent_successes,
+        }
+        out = {key: np.array(list(values)[len(values) - n :]) for key, values in recent.items()}
+        if len(self.recent_successes) < len(self.recent_returns):  # the env reports none
+            out["successes"] = None
+        return out
 
     def pop_new_returns(self) -> list[float]:
         """Returns of the episodes finished since the last call."""

@@ -142,6 +142,11 @@ class _RecurrentAgent(Agent):
         self._obs: np.ndarray | None = None
         self._eval: dict[str, np.ndarray] | None = None
         self._recent_metrics: dict[str, float] = {}
+        # (mean r_i, mean episodic reward, mean lifelong modulator) per vector step.
+        self._novelty_log: list[tuple[float, float, float]] = []
+        # Set by a distributed runner (rl_ngu_agent57.distributed): it then trains this
+        # agent's learner from remote actors instead of this process's envs.
+        self.remote: Any = None
 
     # ------------------------------------------------------------ per algorithm
 
@@ -236,35 +241,44 @@ class _RecurrentAgent(Agent):
 
     # ---------------------------------------------------------------- learning
 
-    def _learn(self, target_steps: int, callback: Callback) -> None:
+    def step_actors(self) -> dict[str, np.ndarray] | None:
+        """One vector step of every actor slot; returns the sequences it completed, if any.
+
+        The acting half of training, shared by :meth:`_learn` and the Ray actors of
+        ``rl_ngu_agent57.distributed``.
+        """
         cfg = self.config
         if self._obs is None:
             obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
             self._obs = self._flat(obs)
             self.actor.reset(self._obs)
+        actions = self.actor.select_action(self._obs)
+        # The training envs are wrapped (DiscretizeActions), so they take the index.
+        next_obs, rewards, terminated, truncated, info = self.envs.step(actions.astype(np.int64))
+        done = terminated | truncated
+        final = None
+        if done.any():
+            final = self._flat(np.stack([info["final_obs"][i] for i in np.flatnonzero(done)]))
+        next_obs = self._flat(next_obs)
+        ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
+        self._novelty_log.append((float(ri.mean()), *self.actor.last_novelty))
+        self.stats.update(rewards, done, successes=_successes(info, done))
+        self.reward_stats.update(rewards)
+        self.num_episodes += int(done.sum())
+        self._obs = next_obs
+        self.num_timesteps += cfg.num_envs
+        return self.adder.pop()
+
+    def _learn(self, target_steps: int, callback: Callback) -> None:
+        if self.remote is not None:
+            self.remote.learn(self, target_steps, callback)
+            return
+        cfg = self.config
         next_log = self.num_timesteps + cfg.log_every
         vector_steps = 0
-        intrinsic: list[float] = []
         while self.num_timesteps < target_steps:
-            actions = self.actor.select_action(self._obs)
-            # The training envs are wrapped (DiscretizeActions), so they take the index.
-            next_obs, rewards, terminated, truncated, info = self.envs.step(
-                actions.astype(np.int64)
-            )
-            done = terminated | truncated
-            final = None
-            if done.any():
-                final = self._flat(np.stack([info["final_obs"][i] for i in np.flatnonzero(done)]))
-            next_obs = self._flat(next_obs)
-            ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
-            intrinsic.append((float(ri.mean()), *self.actor.last_novelty))
-            self.stats.update(rewards, done, successes=_successes(info, done))
-            self.reward_stats.update(rewards)
-            self.num_episodes += int(done.sum())
-            self._obs = next_obs
-            self.num_timesteps += cfg.num_envs
+            sequences = self.step_actors()
             vector_steps += 1
-            sequences = self.adder.pop()
             if sequences is not None:
                 self.replay.add_batch(**sequences)
             if len(self.replay) >= cfg.learning_starts and vector_steps % cfg.train_every == 0:
@@ -275,28 +289,38 @@ class _RecurrentAgent(Agent):
                 self._recent_metrics = metrics
             if self.num_timesteps >= next_log or self.num_timesteps >= target_steps:
                 next_log = self.num_timesteps + cfg.log_every
-                record = {
-                    **self.stats.summary(),
-                    **{f"losses/{k}": v for k, v in self._recent_metrics.items()},
-                    **_novelty_means(intrinsic),
-                    "charts/replay_sequences": float(len(self.replay)),
-                    "charts/gradient_steps": float(self.learner.steps),
-                    "charts/evaluation_policy": float(self.evaluation_policy()),
-                }
-                intrinsic = []
-                if not self._emit(callback, record):
+                if not self._emit(callback, self._log_record(len(self.replay))):
                     break
+
+    def _log_record(self, replay_sequences: int) -> dict[str, float | None]:
+        """The metrics of one log interval; empties the novelty log."""
+        record = {
+            **self.stats.summary(),
+            **{f"losses/{k}": v for k, v in self._recent_metrics.items()},
+            **_novelty_means(self._novelty_log),
+            "charts/replay_sequences": float(replay_sequences),
+            "charts/gradient_steps": float(self.learner.steps),
+            "charts/evaluation_policy": float(self.evaluation_policy()),
+        }
+        self._novelty_log = []
+        return record
 
     # ----------------------------------------------------------------- saving
 
-    def _named_state(self) -> dict[str, tf.Variable]:
+    def network_variables(self) -> dict[str, tf.Variable]:
+        """Every network's variables by name (online, target, embedding, RND): what an
+        acting copy needs, without the optimizer state."""
         modules: dict[str, tf.Module] = {"embedding": self.embedding, "rnd": self.rnd}
         for name, (online, target) in self.q_networks.items():
             modules[f"{name}/online"], modules[f"{name}/target"] = online, target
-        state = {}
-        for prefix, module in modules.items():
-            for i, var in enumerate(module.variables):
-                state[f"{prefix}/{i}"] = var
+        return {
+            f"{prefix}/{i}": var
+            for prefix, module in modules.items()
+            for i, var in enumerate(module.variables)
+        }
+
+    def _named_state(self) -> dict[str, tf.Variable]:
+        state = self.network_variables()
         for prefix, opt in (
             ("adam_q", self.learner.q_optimizer),
             ("adam_novelty", self.learner.novelty_optimizer),
@@ -317,9 +341,7 @@ class _RecurrentAgent(Agent):
         state = {
             "rng": self.rng.bit_generator.state,
             "learner_steps": self.learner.steps,
-            "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
-            "error_stats": self.novelty.lifelong.error_stats.state_dict(),
-            "reward_stats": _plain(self.reward_stats.state_dict()),
+            **self.acting_stats(),
             **self._extra_state(),
         }
         (path / "state.json").write_text(json.dumps(state))
@@ -329,10 +351,23 @@ class _RecurrentAgent(Agent):
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
         self.learner.steps = int(state["learner_steps"])
+        self.load_acting_stats(state)
+        self._load_extra_state(state)
+
+    def acting_stats(self) -> dict[str, Any]:
+        """The running statistics of acting that :meth:`predict` also uses (the novelty
+        normalizers and the extrinsic reward's mean), as plain data."""
+        return {
+            "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
+            "error_stats": self.novelty.lifelong.error_stats.state_dict(),
+            "reward_stats": _plain(self.reward_stats.state_dict()),
+        }
+
+    def load_acting_stats(self, state: dict[str, Any]) -> None:
+        """Read back :meth:`acting_stats` (a distributed learner: from its actors)."""
         self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
         self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
-        self._load_extra_state(state)
 
 
 def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:

@@ -53,7 +53,10 @@ class CommonConfig(BaseConfig):
     learning_starts: int = 100
     """Sequences in the replay before learning starts."""
     train_every: int = 1
-    """Vector-env steps between gradient steps (the replay ratio)."""
+    """Vector-env steps between gradient steps (the replay ratio; a distributed run keeps
+    the same ratio between the actors' steps and the learner's)."""
+    weight_sync_period: int = 10
+    """Distributed runs: learner steps between broadcasts of the weights to the actors."""
     priority_exponent: float = 0.9
     """Prioritized replay alpha (R2D2: 0.9)."""
     importance_sampling_exponent: float = 0.6
@@ -113,6 +116,7 @@ class CommonConfig(BaseConfig):
             "replay_capacity must be >= batch_size": self.replay_capacity >= self.batch_size,
             "learning_starts must be >= 1": self.learning_starts >= 1,
             "train_every must be >= 1": self.train_every >= 1,
+            "weight_sync_period must be >= 1": self.weight_sync_period >= 1,
             "priority_eta must be in [0, 1]": 0 <= self.priority_eta <= 1,
             "importance_sampling_exponent must be in [0, 1]": (
                 0 <= self.importance_sampling_exponent <= 1

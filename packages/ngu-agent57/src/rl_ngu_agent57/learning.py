@@ -135,6 +135,8 @@ class Learner:
         self.steps = 0
         self.sync_target()
         self._step = tf.function(self._step_graph)
+        # Actors send batches of varying size: trace once for any batch size.
+        self._priorities = tf.function(self._priorities_graph, reduce_retracing=True)
 
     def sync_target(self) -> None:
         for online, target in self.q_networks.values():
@@ -176,9 +178,10 @@ class Learner:
             "rnd_loss": rnd_loss,
         }
 
-    def _step_graph(self, batch: dict) -> tuple[dict, tf.Tensor]:
+    def _time_major(self, batch: dict) -> tuple[dict, tf.Tensor]:
+        """The batch time-major, and the mask ``[T, B]`` of the transitions it trains."""
         b = dict(batch)
-        for key, value in batch.items():  # batch-major -> time-major
+        for key, value in batch.items():
             if value.shape.rank >= 2 and key != "state":
                 b[key] = tf.experimental.numpy.swapaxes(value, 0, 1)
         # Trained transitions: real ones after the burn-in, whose next state is stored.
@@ -188,7 +191,25 @@ class Learner:
         # A sequence that starts at an episode start (after front padding) has nothing to
         # warm up, but its padding already sits inside the burn-in window, so the rule
         # "positions >= burn_in" trains every real step of it.
-        mask = b["valid"][:-1] * trained
+        return b, b["valid"][:-1] * trained
+
+    def priorities(self, sequences: dict[str, np.ndarray]) -> np.ndarray:
+        """The priorities :meth:`step` would give ``sequences``, without training on them.
+
+        Distributed actors use it, on their copy of the networks, for the initial
+        priorities of the sequences they send (as in Ape-X and R2D2).
+        """
+        batch = {k: tf.constant(v) for k, v in sequences.items()}
+        batch["weights"] = tf.ones(len(sequences["policy"]), tf.float32)
+        return self._priorities(batch).numpy()
+
+    def _priorities_graph(self, batch: dict) -> tf.Tensor:
+        b, mask = self._time_major(batch)
+        _, td, _ = self._q_loss(b, mask)
+        return sequence_priorities(td, mask, self.config.priority_eta)
+
+    def _step_graph(self, batch: dict) -> tuple[dict, tf.Tensor]:
+        b, mask = self._time_major(batch)
         with tf.GradientTape(persistent=True) as tape:
             q_loss, td, q_metrics = self._q_loss(b, mask)
             novelty_loss, novelty_metrics = self._novelty_loss(b)

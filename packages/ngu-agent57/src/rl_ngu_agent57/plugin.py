@@ -8,6 +8,7 @@ from pathlib import Path
 from rl_core import AlgorithmSpec, hookimpl
 from rl_ngu_agent57.config import Agent57Config, NGUConfig
 
+RUNNERS = {"ray": "rl_ngu_agent57.distributed:train_on_ray"}
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -20,6 +21,7 @@ def register_algorithms(register):
             summary="Never Give Up: R2D2 + episodic/RND intrinsic reward over N policies.",
             config_cls=NGUConfig,
             presets=PRESETS,
+            distributed=RUNNERS,
         )
     )
     register(
@@ -29,5 +31,6 @@ def register_algorithms(register):
             summary="Agent57: NGU with split Q heads, Retrace and a UCB meta-controller.",
             config_cls=Agent57Config,
             presets=PRESETS,
+            distributed=RUNNERS,
         )
     )

@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from rl_core.config import config_to_dict
-from rl_core.distributed import DistributedOptions, limit_tf_threads, ray_cluster
+from rl_core.distributed import (
+    ActorRestarts,
+    DistributedOptions,
+    limit_tf_threads,
+    ray_cluster,
+)
 from rl_core.errors import RLError
 from rl_core.run import RunDirectory
 from rl_core.training import train_agent
@@ -90,9 +95,8 @@ class RayRollouts:
         remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)(RolloutWorker)
         plain = config_to_dict(agent.config)
         self.workers = [remote.remote(plain, i) for i in range(options.num_workers)]
-        self.failures = 0
+        self.restarts = ActorRestarts(ray, self.workers)
         self._started = False
-        self._restarting: dict[int, Any] = {}  # worker index -> probe of its restart
         self.width = agent.config.num_envs * options.num_workers
         # One column per worker env, so episodes are tracked across rounds.
         agent.stats = EpisodeStats(self.width)
@@ -105,9 +109,9 @@ class RayRollouts:
         timeout = self.options.timeout_s * (1 if self._started else 3)
         for _ in range(MAX_EMPTY_ROUNDS):
             start = time.perf_counter()
-            available = self._available()
+            available = self.restarts.available()
             if not available:
-                ray.wait(list(self._restarting.values()), num_returns=1, timeout=timeout)
+                ray.wait(self.restarts.probes(), num_returns=1, timeout=timeout)
                 continue
             refs = {
                 i: self.workers[i].rollout.remote(weights, obs_rms, agent.num_timesteps)
@@ -119,18 +123,19 @@ class RayRollouts:
                 if ref not in ready:
                     # Stuck: kill it; Ray starts a fresh one (max_restarts=-1).
                     ray.kill(self.workers[i], no_restart=False)
-                    self._lost(i)
+                    self.restarts.lost(i)
                     continue
                 try:
                     batches.append((i, ray.get(ref)))
                 except ray.exceptions.RayActorError:
-                    self._lost(i)  # died (a crash, a lost node): Ray is restarting it
+                    self.restarts.lost(i)  # died (a crash, a lost node): Ray is restarting it
             if batches:
                 break
         else:
             raise RLError(
                 f"no rollout worker answered in {MAX_EMPTY_ROUNDS} rounds "
-                f"({self.failures} failures); see the Ray logs under /tmp/ray/session_latest"
+                f"({self.restarts.failures} failures); "
+                "see the Ray logs under /tmp/ray/session_latest"
             )
         self._started = True
         buf = {k: np.concatenate([b[k] for _, b in batches], axis=1) for k in self.KEYS}
@@ -139,34 +144,10 @@ class RayRollouts:
         collect = max(b["collect_s"] for _, b in batches)
         return buf, {
             "distributed/workers": float(len(batches)),
-            "distributed/worker_failures": float(self.failures),
+            "distributed/worker_failures": float(self.restarts.failures),
             "distributed/round_s": wall,
             "distributed/collect_s": collect,
         }
-
-    def _lost(self, index: int) -> None:
-        """Count the loss; the worker sits out until a probe says its restart is done."""
-        self.failures += 1
-        self._restarting[index] = self.workers[index].pid.remote()
-
-    def _available(self) -> list[int]:
-        """Workers not restarting: the live ones and those whose probe has come back."""
-        ray = self.ray
-        available = []
-        for i, worker in enumerate(self.workers):
-            probe = self._restarting.get(i)
-            if probe is not None:
-                ready, _ = ray.wait([probe], timeout=0)
-                if not ready:
-                    continue
-                try:
-                    ray.get(probe)
-                except ray.exceptions.RayActorError:
-                    self._restarting[i] = worker.pid.remote()  # not up yet: probe again
-                    continue
-                del self._restarting[i]
-            available.append(i)
-        return available
 
     def _account(self, agent: Any, buf: dict[str, np.ndarray], indices: list[int]) -> None:
         """The learner's counters and episode statistics, as if it had stepped the envs."""

@@ -1,0 +1,157 @@
+"""NGU/Agent57 on Ray: the pure pieces (initial priorities, the replay ratio), then a
+local Ray instance with two actors: NGU learns DeepSea, a killed actor is replaced."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+from rl_ngu_agent57 import NGU, Agent57, Agent57Config, NGUConfig
+from rl_ngu_agent57.buffer import sequence_specs
+from rl_ngu_agent57.distributed import RayLearning, ReplayRatio, train_on_ray
+
+from rl_core.config import apply_overrides
+from rl_core.distributed import DistributedOptions
+from rl_core.evaluation import evaluate_policy
+from rl_core.run import RunDirectory
+
+# Before Ray is imported: workers run in this environment (see rl_core.distributed.require_ray).
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+# Ray runs its workers at nice 15; on a 2-core machine shared with other jobs the actors
+# then starve (a restart took minutes). The tests run them at the learner's priority.
+os.environ.setdefault("RAY_worker_niceness", "0")
+
+TINY = {
+    "env_kwargs": {"size": 4},
+    "device": "cpu",
+    "seed": 0,
+    "num_envs": 2,
+    "batch_size": 4,
+    "learning_starts": 4,
+    "log_every": 200,
+}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="the ray extra is installed with the dev group")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+# ------------------------------------------------------------------ pure pieces
+
+
+def test_initial_priority_of_a_hand_made_sequence():
+    config = apply_overrides(
+        NGUConfig(), {**TINY, "burn_in": 0, "unroll_length": 2, "sequence_period": 1}
+    )
+    config = apply_overrides(config, {"n_step": 2})
+    agent = NGU(config)
+    for var in agent.network_variables().values():  # Q = 0 everywhere: targets are returns
+        var.assign(np.zeros(var.shape, var.dtype.as_numpy_dtype))
+    specs = sequence_specs(agent.obs_dim, 3, agent.state_shape)
+    seq = {k: np.zeros((1, *shape), dtype) for k, (shape, dtype) in specs.items()}
+    # Two transitions with r = 1, 2; the episode terminates on the second (x_2 is final).
+    seq["valid"][0] = [1, 1, 0]
+    seq["re"][0] = [1, 2, 0]
+    seq["term"][0] = [0, 1, 0]
+    seq["mu"][0] = 1.0
+    # j = 0: beta_0 = 0, gamma_0 = gamma_max. 2-step targets: G_0 = 1 + gamma * 2, G_1 = 2
+    # (terminal), so |delta| = h(G); priority = 0.9 max + 0.1 mean.
+    gamma = config.gamma_max
+
+    def h(x):
+        return math.sqrt(x + 1) - 1 + 1e-3 * x
+
+    td = [h(1 + gamma * 2), h(2)]
+    expected = 0.9 * max(td) + 0.1 * sum(td) / 2  # 0.9 * 1.0011 + 0.1 * 0.8671 = 0.9877
+    assert agent.learner.priorities(seq)[0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(("cls", "config_cls"), [(NGU, NGUConfig), (Agent57, Agent57Config)])
+def test_initial_priorities_are_those_a_learner_step_gives(cls, config_cls):
+    agent = cls(apply_overrides(config_cls(), TINY))
+    parts = [s for s in (agent.step_actors() for _ in range(40)) if s]
+    sequences = {k: np.concatenate([s[k] for s in parts]) for k in parts[0]}
+    initial = agent.learner.priorities(sequences)
+    weights = np.ones(len(initial), np.float32)
+    # step() computes its priorities before it applies the gradients.
+    _, from_step = agent.learner.step({**sequences, "weights": weights})
+    assert len(initial) == len(sequences["policy"]) > 4
+    np.testing.assert_allclose(initial, from_step, rtol=1e-5)
+    assert (initial > 0).all()
+
+
+def test_the_replay_ratio_holds_back_whichever_side_is_ahead():
+    ratio = ReplayRatio(steps_per_env_step=1 / 8, tolerance=4)
+    assert ratio.can_sample(0) and ratio.can_act(0)
+    ratio.env_steps = 80  # 10 learner steps allowed, +-4
+    assert ratio.can_sample(13) and not ratio.can_sample(14)  # learner ahead: waits
+    assert ratio.can_act(7) and not ratio.can_act(6)  # learner behind: actors wait
+
+
+# ------------------------------------------------------------------ on Ray
+
+
+def test_ngu_learns_deep_sea_with_two_actors(local_ray, tmp_path):
+    config = apply_overrides(
+        NGUConfig(),
+        {
+            "env_kwargs": {"size": 4},
+            "device": "cpu",
+            "seed": 0,
+            "total_steps": 12_000,
+            "checkpoint_every": 6_000,
+            "log_every": 2_000,
+        },
+    )
+    # DeepSea 4: the untrained greedy policy misses the treasure (measured, not assumed).
+    before = evaluate_policy(NGU(config), config.env, config.env_kwargs, episodes=4)
+    assert before.return_mean < 0.5, before.summary()
+    run = RunDirectory.create("ngu", config.env, path=tmp_path / "run")
+    run.write_config("ngu", config, device="cpu")
+    agent = train_on_ray(config, run, DistributedOptions(num_workers=2, timeout_s=60))
+    records = run.read_metrics()
+    assert records[-1]["distributed/actor_failures"] == 0.0
+    assert agent.num_timesteps >= 12_000 and agent.remote is None
+    # The single-process replay ratio, one gradient step per 8 env steps, is an upper bound
+    # (plus the tolerance: 2 actors x 2 calls x 16 steps); learning starts at 100 sequences.
+    steps = records[-1]["charts/gradient_steps"]
+    assert 1_000 < steps <= 12_000 / 8 + 64, steps
+    # Checkpoints and the final policy are the ordinary ones: `rl evaluate` loads them.
+    assert len(run.checkpoints()) >= 1
+    loaded = NGU.load(run.policy_dir)
+    after = evaluate_policy(loaded, config.env, config.env_kwargs, episodes=8)
+    assert after.return_mean >= 0.9 and after.success_rate == 1.0, after.summary()
+
+
+def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):
+    agent = Agent57(apply_overrides(Agent57Config(), TINY))
+    learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2))
+    agent.remote = learning
+    try:
+        for _ in range(20):
+            agent.learn(100)
+            if None not in learning.pids:  # both actors are up
+                break
+        assert learning.restarts.failures == 0 and agent.learner.steps > 0
+        pid = learning.pids[0]
+        local_ray.kill(learning.workers[0], no_restart=False)
+        steps, updates = agent.num_timesteps, agent.learner.steps
+        # The other actor carries on while Ray restarts this one (a TensorFlow import: tens
+        # of seconds on a busy machine) until the new incarnation reports.
+        deadline = time.monotonic() + 300
+        while learning.pids[0] in (None, pid) and time.monotonic() < deadline:
+            agent.learn(100)
+        # The loss is counted once, training went on, and the restarted actor rejoined.
+        assert learning.pids[0] not in (None, pid) and learning.restarts.failures == 1
+        assert agent.num_timesteps > steps and agent.learner.steps > updates
+        # Agent57's meta-controller on the learner heard about the actors' episodes.
+        assert len(agent.meta.history) > 0
+    finally:
+        learning.close()

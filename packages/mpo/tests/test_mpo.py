@@ -97,6 +97,13 @@ def test_training_updates_networks_and_keeps_targets_between_copies(env, critic_
     assert not np.allclose(online, target)
 
 
+def test_retrace_with_full_covariance_trains():
+    # The Cholesky policy's log pi(a|x) path of the Retrace traces.
+    _, records = run_metrics(small(covariance="full", critic_target="retrace", n_step=3), 96)
+    assert records[-1]["charts/gradient_steps"] == 96 - 64
+    assert all(np.isfinite(v) for k, v in records[-1].items() if k.startswith("losses/"))
+
+
 def test_target_copy_follows_the_period():
     agent, _ = run_metrics(small(target_update_period=1), 96)
     learner = agent.learner

@@ -133,10 +133,12 @@ class MPOLearner(tf.Module):
             taken_actions = tf.reshape(actions[:, 1:], [-1, d])
             flat_states = tf.reshape(obs[:, 1:length], [-1, obs.shape[-1]])
             q_taken = tf.reshape(self.target_critic(flat_states, taken_actions), [b, length - 1])
-            scale_shape = [b, length, d, d] if full else [b, length, d]
-            taken_mean = tf.reshape(tf.reshape(target_mean, [b, length, d])[:, :-1], [-1, d])
-            taken_scale = tf.reshape(target_scale, scale_shape)[:, :-1]
-            taken_scale = tf.reshape(taken_scale, [-1, *scale_shape[2:]])
+
+            def first_steps(x):  # [B*L, ...] at x_1 .. x_L -> [B*(L-1), ...] at x_1 .. x_{L-1}
+                x = tf.reshape(x, [b, length, *x.shape[1:]])[:, :-1]
+                return tf.reshape(x, [-1, *x.shape[2:]])
+
+            taken_mean, taken_scale = first_steps(target_mean), first_steps(target_scale)
             if full:
                 flat_log_pi = losses.gaussian(taken_mean, taken_scale, True).log_prob(taken_actions)
             else:

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from rl_core.math.rescaling import h, h_inv
-from rl_core.math.retrace import retrace_targets, retrace_traces
+from rl_core.math.retrace import retrace_targets, retrace_traces, retrace_traces_from_log_probs
 
 GAMMA = 0.9
 
@@ -83,6 +83,18 @@ def test_traces_by_hand() -> None:
     np.testing.assert_allclose(traces.numpy(), [0.475, 0.95, 0.95], rtol=1e-6)
     with pytest.raises(ValueError, match="lam"):
         retrace_traces([0.2], [0.4], 1.5)
+
+
+def test_traces_from_log_probs_by_hand() -> None:
+    # The same three ratios as above in log space, plus log-densities whose ratio
+    # exp(200 - 10) would overflow float32: c = 0.95 * min(1, exp(log_pi - log_mu)).
+    log_pi = [*np.log([0.2, 0.5, 0.9]).tolist(), 200.0, -300.0]
+    log_mu = [*np.log([0.4, 0.5, 0.3]).tolist(), 10.0, -290.0]
+    traces = retrace_traces_from_log_probs(tf.constant(log_pi, tf.float32), log_mu, 0.95)
+    # exp(-300 + 290) = exp(-10) = 4.53999e-5, times 0.95 = 4.31299e-5
+    np.testing.assert_allclose(traces.numpy(), [0.475, 0.95, 0.95, 0.95, 4.31299e-5], rtol=1e-5)
+    with pytest.raises(ValueError, match="lam"):
+        retrace_traces_from_log_probs([0.0], [0.0], -0.1)
 
 
 def test_batch_dimension_and_tf_function() -> None:

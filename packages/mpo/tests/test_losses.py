@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from rl_mpo import losses
+from rl_mpo.buffer import NStepWriter
 
 
 def test_multiplier_is_softplus_plus_epsilon():
@@ -133,3 +134,70 @@ def test_categorical_m_step_by_hand():
     assert float(out["kl_mean"]) == pytest.approx(0.130812, abs=1e-5)
     assert float(out["kl_penalty"]) == pytest.approx(0.261624, abs=1e-5)
     assert float(out["alpha_loss"]) == pytest.approx(-0.241624, abs=1e-5)
+
+
+# Retrace critic targets: B sequences x_0 a_0 .. x_3 of L = 3 steps, gamma = 0.9.
+# E_pi Q_target at x_1..x_3 = (5, 6, 7); Q_target(x_s, a_s) at s = 1, 2 = (6, 7).
+GAMMA = 0.9
+EXPECTED_Q = [5.0, 6.0, 7.0]
+Q_TAKEN = [6.0, 7.0]
+
+
+def retrace(rewards, discounts, mask, log_pi, log_mu, lam, expected_q=EXPECTED_Q):
+    batch = [np.asarray(x, np.float64)[None] for x in (rewards, discounts, mask)]
+    return losses.retrace_critic_targets(
+        *batch,
+        tf.constant([Q_TAKEN], tf.float64),
+        tf.constant([expected_q], tf.float64),
+        tf.constant([log_pi], tf.float64),
+        tf.constant([log_mu], tf.float64),
+        lam,
+    ).numpy()[0]
+
+
+def test_retrace_critic_targets_three_steps_by_hand():
+    # lam = 0.8; pi(a_1|x_1) = 0.3, mu = 0.48 -> c_1 = 0.8 * 0.625 = 0.5;
+    # pi(a_2|x_2) = 0.9, mu = 0.6 -> c_2 = 0.8 * min(1, 1.5) = 0.8 (mu(a_0) is never read).
+    # Qret_2 = 3 + 0.9 * 7                          = 9.3
+    # Qret_1 = 2 + 0.9 * (6 + 0.8 * (9.3 - 7))      = 2 + 0.9 * 7.84  = 9.056
+    # Qret_0 = 1 + 0.9 * (5 + 0.5 * (9.056 - 6))    = 1 + 0.9 * 6.528 = 6.8752
+    log_pi, log_mu = np.log([0.3, 0.9]), np.log([0.1, 0.48, 0.6])
+    out = retrace([1, 2, 3], [GAMMA] * 3, [1, 1, 1], log_pi, log_mu, 0.8)
+    np.testing.assert_allclose(out, [6.8752, 9.056, 9.3], rtol=1e-6)
+
+
+def test_retrace_critic_targets_stop_at_episode_ends():
+    # The episode ends after step 1, so step 2 is padding (mask 0, r = d = 0) and the
+    # trace c_2 is cut. Truncated: Qret_1 = 2 + 0.9 * E_2 = 2 + 5.4 = 7.4,
+    # Qret_0 = 1 + 0.9 * (5 + 0.5 * (7.4 - 6)) = 1 + 0.9 * 5.7 = 6.13.
+    # Terminated (d_1 = 0): Qret_1 = 2, Qret_0 = 1 + 0.9 * (5 + 0.5 * (2 - 6)) = 3.7.
+    log_pi, log_mu = np.log([0.3, 0.9]), np.log([0.1, 0.48, 0.6])
+    truncated = retrace([1, 2, 0], [GAMMA, GAMMA, 0], [1, 1, 0], log_pi, log_mu, 0.8)
+    terminated = retrace([1, 2, 0], [GAMMA, 0, 0], [1, 1, 0], log_pi, log_mu, 0.8)
+    np.testing.assert_allclose(truncated[:2], [6.13, 7.4], rtol=1e-6)
+    np.testing.assert_allclose(terminated[:2], [3.7, 2.0], rtol=1e-6)
+
+
+def test_retrace_with_zero_lambda_is_one_step_expected_sarsa():
+    # c = 0: Qret_t = r_t + gamma E_pi Q(x_{t+1}, .) = (1 + 0.9*5, 2 + 0.9*6, 3 + 0.9*7)
+    log_pi, log_mu = np.log([0.3, 0.9]), np.log([0.1, 0.48, 0.6])
+    out = retrace([1, 2, 3], [GAMMA] * 3, [1, 1, 1], log_pi, log_mu, 0.0)
+    np.testing.assert_allclose(out, [5.5, 7.4, 9.3], rtol=1e-6)
+
+
+def test_on_policy_full_traces_give_the_n_step_target():
+    # pi = mu and lam = 1 make c = 1; where E_pi Q_target(x_s, .) = Q_target(x_s, a_s)
+    # (E = (6, 7, 8)) the corrections cancel and Qret_0 is the n-step target of the
+    # default critic: R_0 + d_0 E_3 with R_0, d_0 from NStepWriter on the same 3 steps,
+    # R_0 = 1 + 0.9*2 + 0.81*3 = 5.23, d_0 = 0.729: 5.23 + 0.729 * 8 = 11.062.
+    writer = NStepWriter(1, 3, GAMMA, 1, (), np.dtype(np.int64), 3)
+    for t, r in enumerate([1.0, 2.0, 3.0]):
+        writer.add([[t]], [0], [0.0], [r], [False], [False], [[t + 1]])
+    item = writer.flush()
+    n_step_target = item["rewards"][0, 0] + item["discounts"][0, 0] * 8.0
+    log_probs = np.log([0.3, 0.9])
+    out = retrace(
+        [1, 2, 3], [GAMMA] * 3, [1, 1, 1], log_probs, [0.0, *log_probs], 1.0, [6.0, 7.0, 8.0]
+    )
+    assert out[0] == pytest.approx(11.062, rel=1e-6)
+    assert out[0] == pytest.approx(n_step_target, rel=1e-6)

@@ -34,6 +34,8 @@ def small(**overrides) -> MPOConfig:
     [
         ({"covariance": "spherical"}, "covariance must be diagonal or full"),
         ({"n_step": 0}, "n_step must be >= 1"),
+        ({"critic_target": "td0"}, "critic_target must be nstep or retrace"),
+        ({"retrace_lambda": 1.5}, "retrace_lambda must be in \\[0, 1\\]"),
         ({"epsilon": 0.0}, "epsilon must be > 0"),
         ({"buffer_size": 8, "batch_size": 16}, "buffer_size must be >= batch_size"),
     ],
@@ -80,9 +82,11 @@ def run_metrics(config: MPOConfig, steps: int) -> tuple[MPO, list[dict]]:
     return agent, records
 
 
+@pytest.mark.parametrize("critic_target", ["nstep", "retrace"])
 @pytest.mark.parametrize("env", ["Pendulum-v1", "CartPole-v1"])
-def test_training_updates_networks_and_keeps_targets_between_copies(env):
-    agent, records = run_metrics(small(env=env, target_update_period=1000), 160)
+def test_training_updates_networks_and_keeps_targets_between_copies(env, critic_target):
+    config = small(env=env, target_update_period=1000, critic_target=critic_target)
+    agent, records = run_metrics(config, 160)
     learner = agent.learner
     # 160 steps, learning from 64 on with one gradient step per env step.
     assert records[-1]["charts/gradient_steps"] == 160 - 64
@@ -91,6 +95,13 @@ def test_training_updates_networks_and_keeps_targets_between_copies(env):
     online = learner.policy.head.w.numpy()
     target = learner.target_policy.head.w.numpy()
     assert not np.allclose(online, target)
+
+
+def test_retrace_with_full_covariance_trains():
+    # The Cholesky policy's log pi(a|x) path of the Retrace traces.
+    _, records = run_metrics(small(covariance="full", critic_target="retrace", n_step=3), 96)
+    assert records[-1]["charts/gradient_steps"] == 96 - 64
+    assert all(np.isfinite(v) for k, v in records[-1].items() if k.startswith("losses/"))
 
 
 def test_target_copy_follows_the_period():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from rl_mpo.learning import Adam
+from rl_mpo.losses import gaussian
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
 
 
@@ -22,6 +23,23 @@ def test_numpy_policy_matches_tensorflow(kind):
     np.testing.assert_allclose(np_out, out.numpy(), rtol=1e-4, atol=1e-5)
     if kind != "categorical":
         np.testing.assert_allclose(np_scale, scale.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["diagonal", "full", "categorical"])
+def test_behaviour_log_probs_match_tensorflow_probability(kind):
+    # The log mu(a|s) stored for Retrace, against TFP's log_prob of the same actions.
+    rng = np.random.default_rng(3)
+    policy = Policy(5, 3, kind, (16,), 0.7, 1e-6, rng)
+    for v in policy.trainable_variables:
+        v.assign(v + rng.normal(0, 0.3, v.shape).astype(np.float32))
+    obs = rng.normal(size=(6, 5)).astype(np.float32)
+    actions, log_probs = NumpyPolicy(policy).sample(obs, np.random.default_rng(0))
+    out, scale = policy(tf.constant(obs))
+    if kind == "categorical":
+        expected = tf.gather(tf.nn.log_softmax(out), actions, batch_dims=1)
+    else:
+        expected = gaussian(out, scale, kind == "full").log_prob(actions)
+    np.testing.assert_allclose(log_probs, expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_full_covariance_head_is_a_cholesky_factor_starting_at_init_scale():

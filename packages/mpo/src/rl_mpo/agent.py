@@ -1,4 +1,5 @@
-"""MPO: act with the online policy, stage n-step transitions, replay, fused learner calls."""
+"""MPO: act with the online policy, stage n-step transitions or Retrace sequences, replay,
+fused learner calls."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.replay import ReplayBuffer
 from rl_core.weights import load_variables, save_variables
-from rl_mpo.buffer import NStepWriter
+from rl_mpo.buffer import NStepWriter, SequenceWriter
 from rl_mpo.config import MPOConfig
 from rl_mpo.learning import METRICS, MPOLearner
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
@@ -89,17 +90,8 @@ class MPO(Agent[MPOConfig]):
         target_policy, target_critic = networks("target_")
         self.learner = MPOLearner(self.policy, self.critic, target_policy, target_critic, config)
         self.acting_policy = NumpyPolicy(self.policy)
-        self.replay = ReplayBuffer(
-            config.buffer_size,
-            {
-                "obs": ((self.obs_dim,), np.float32),
-                "actions": (action_shape, action_dtype),
-                "rewards": ((), np.float32),
-                "discounts": ((), np.float32),
-                "next_obs": ((self.obs_dim,), np.float32),
-            },
-        )
-        self.writer = NStepWriter(
+        writer = SequenceWriter if config.critic_target == "retrace" else NStepWriter
+        self.writer = writer(
             config.num_envs,
             config.n_step,
             config.gamma,
@@ -108,6 +100,7 @@ class MPO(Agent[MPOConfig]):
             action_dtype,
             capacity=config.steps_per_update,
         )
+        self.replay = ReplayBuffer(config.buffer_size, self.writer.fields())
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: np.ndarray | None = None
@@ -151,15 +144,11 @@ class MPO(Agent[MPOConfig]):
         if self.discrete:
             noise = np.zeros(k, np.float32)
         else:
-            shape = (k, cfg.num_samples, cfg.batch_size, self.policy.action_dim)
+            states = cfg.batch_size * self.writer.sequence_length
+            shape = (k, cfg.num_samples, states, self.policy.action_dim)
             noise = self.rng.standard_normal(shape, dtype=np.float32)
         metrics = self.learner.update(
-            stack("obs"),
-            stack("actions"),
-            stack("rewards"),
-            stack("discounts"),
-            stack("next_obs"),
-            tf.constant(noise),
+            **{name: stack(name) for name in self.writer.fields()}, noise=tf.constant(noise)
         )
         self.acting_policy.load()
         out = {f"losses/{name}": float(metrics[name]) for name in METRICS}
@@ -177,7 +166,7 @@ class MPO(Agent[MPOConfig]):
             start = self.num_timesteps
             for _ in range(cfg.steps_per_update):
                 obs = self._flat(self._obs)
-                actions = self.acting_policy.act(obs, self.rng, deterministic=False)
+                actions, log_probs = self.acting_policy.sample(obs, self.rng)
                 next_obs, rewards, terminated, truncated, info = self.envs.step(
                     self._to_env(actions)
                 )
@@ -187,7 +176,7 @@ class MPO(Agent[MPOConfig]):
                     done_idx = np.flatnonzero(dones)
                     true_next = true_next.copy()
                     true_next[done_idx] = self._flat(np.stack(info["final_obs"][done_idx]))
-                self.writer.add(obs, actions, rewards, terminated, truncated, true_next)
+                self.writer.add(obs, actions, log_probs, rewards, terminated, truncated, true_next)
                 self.stats.update(rewards, dones)
                 self.num_episodes += int(dones.sum())
                 self._obs = next_obs

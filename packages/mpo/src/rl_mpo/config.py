@@ -29,7 +29,12 @@ class MPOConfig(BaseConfig):
     steps_per_update: int = 50
     """Vector steps collected between learner calls; their gradient steps run in one graph call."""
     n_step: int = 5
-    """Horizon of the n-step TD target of the critic."""
+    """Horizon of the critic's target: n-step TD, or the length of the Retrace sequences."""
+    critic_target: str = "nstep"
+    """Critic target: nstep (n-step TD to E_pi Q_target) or retrace (Retrace(lambda) on
+    replayed length-n_step sequences, with the behaviour log-probabilities stored at acting)."""
+    retrace_lambda: float = 0.95
+    """Retrace trace decay lambda in c = lambda min(1, pi/mu) (acme's default)."""
     gamma: float = 0.99
     """Discount factor."""
     num_samples: int = 20
@@ -87,6 +92,8 @@ class MPOConfig(BaseConfig):
             "replay_ratio must be > 0": self.replay_ratio > 0,
             "steps_per_update must be >= 1": self.steps_per_update >= 1,
             "n_step must be >= 1": self.n_step >= 1,
+            "critic_target must be nstep or retrace": self.critic_target in ("nstep", "retrace"),
+            "retrace_lambda must be in [0, 1]": 0 <= self.retrace_lambda <= 1,
             "gamma must be in [0, 1]": 0 <= self.gamma <= 1,
             "num_samples must be >= 1": self.num_samples >= 1,
             "epsilon must be > 0": self.epsilon > 0,

@@ -1,4 +1,5 @@
-"""The MPO learner: critic TD step, E-step, M-step and dual descent, K steps per graph call."""
+"""The MPO learner: critic step (n-step TD or Retrace), E-step, M-step and dual descent,
+K steps per graph call."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ class MPOLearner(tf.Module):
     """Owns the online and target networks, the dual variables and the three optimizers.
 
     ``update`` runs ``K`` gradient steps (one per batch of its ``[K, B, ...]`` inputs) in a
-    single ``tf.function`` call; each step follows acme's MPO learner: the target networks
-    give the critic's n-step target and the E-step's samples at the next states s', and the
-    policy is improved at those same states.
+    single ``tf.function`` call; each step follows acme's MPO learner on sequences
+    x_0, a_0, .., x_L: the target networks give the critic's target (n-step TD for the
+    n-step transitions, L = 1; Retrace for raw sequences, L = n) and the E-step's samples
+    at the states x_1 .. x_L, and the policy is improved at those same states.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class MPOLearner(tf.Module):
         self.target_policy, self.target_critic = target_policy, target_critic
         self.config = config
         self.discrete = policy.kind == "categorical"
+        self.retrace = config.critic_target == "retrace"
         d = policy.action_dim
         per_dim = config.per_dim_constraining and policy.kind == "diagonal"
         n_alpha = d if per_dim else 1
@@ -85,27 +88,70 @@ class MPOLearner(tf.Module):
         for online, target in pairs:
             target.assign(online)
 
-    def _continuous_step(self, obs, actions, rewards, discounts, next_obs, noise):
+    def _critic_targets(self, rewards, discounts, mask, log_mu, expected_q, q_taken, log_pi):
+        """[B, L] targets: n-step TD (L = 1, the n-step return is in ``rewards``) or Retrace."""
+        if not self.retrace:
+            return rewards + discounts * expected_q
+        return losses.retrace_critic_targets(
+            rewards,
+            discounts,
+            mask,
+            q_taken,
+            expected_q,
+            log_pi,
+            log_mu,
+            self.config.retrace_lambda,
+        )
+
+    @staticmethod
+    def _masked_td_loss(q_target, q, mask):
+        return 0.5 * tf.reduce_sum(mask * tf.square(q_target - q)) / tf.reduce_sum(mask)
+
+    def _continuous_step(self, obs, actions, log_mu, rewards, discounts, mask, noise):
         cfg = self.config
         full = self.policy.kind == "full"
-        # Target policy at s': N samples for the E-step and the critic's expectation.
-        target_mean, target_scale = self.target_policy(next_obs)
-        # Reparametrised draws a = mu + L z from standard normal z [N, B, D] made on the host.
+        b, length, d = tf.shape(obs)[0], actions.shape[1], actions.shape[2]
+        # The states after each step, x_1 .. x_L, as one flat batch: E_pi Q_target for the
+        # critic's target and the E- and M-steps all work there.
+        states = tf.reshape(obs[:, 1:], [-1, obs.shape[-1]])
+        target_mean, target_scale = self.target_policy(states)
+        # Reparametrised draws a = mu + L z from standard normal z [N, B*L, D] made on the host.
         if full:
             sampled = target_mean + tf.einsum("bij,nbj->nbi", target_scale, noise)
         else:
             sampled = target_mean + target_scale * noise
         sampled = tf.stop_gradient(sampled)
-        # Q of all N x B pairs as one flat batch (one matmul per layer).
-        n, b = cfg.num_samples, tf.shape(next_obs)[0]
-        tiled_next = tf.reshape(tf.tile(next_obs[None], [n, 1, 1]), [n * b, -1])
-        flat_q = self.target_critic(tiled_next, tf.reshape(sampled, [n * b, -1]))
-        sampled_q = tf.reshape(flat_q, [n, b])
-        q_target = tf.stop_gradient(rewards + discounts * tf.reduce_mean(sampled_q, axis=0))
+        # Q of all N x B*L pairs as one flat batch (one matmul per layer).
+        n, bl = cfg.num_samples, tf.shape(states)[0]
+        tiled_states = tf.reshape(tf.tile(states[None], [n, 1, 1]), [n * bl, -1])
+        flat_q = self.target_critic(tiled_states, tf.reshape(sampled, [n * bl, -1]))
+        sampled_q = tf.reshape(flat_q, [n, bl])
+        expected_q = tf.reshape(tf.reduce_mean(sampled_q, axis=0), [b, length])
+        q_taken = log_pi = None
+        if self.retrace:
+            # Q_target(x_s, a_s) and log pi_target(a_s|x_s) for the replayed a_1 .. a_{L-1}.
+            taken_actions = tf.reshape(actions[:, 1:], [-1, d])
+            flat_states = tf.reshape(obs[:, 1:length], [-1, obs.shape[-1]])
+            q_taken = tf.reshape(self.target_critic(flat_states, taken_actions), [b, length - 1])
+
+            def first_steps(x):  # [B*L, ...] at x_1 .. x_L -> [B*(L-1), ...] at x_1 .. x_{L-1}
+                x = tf.reshape(x, [b, length, *x.shape[1:]])[:, :-1]
+                return tf.reshape(x, [-1, *x.shape[2:]])
+
+            taken_mean, taken_scale = first_steps(target_mean), first_steps(target_scale)
+            if full:
+                flat_log_pi = losses.gaussian(taken_mean, taken_scale, True).log_prob(taken_actions)
+            else:
+                flat_log_pi = losses.normal_log_prob(taken_actions, taken_mean, taken_scale)
+            log_pi = tf.reshape(flat_log_pi, [b, length - 1])
+        q_target = tf.stop_gradient(
+            self._critic_targets(rewards, discounts, mask, log_mu, expected_q, q_taken, log_pi)
+        )
 
         with tf.GradientTape() as tape:
-            q = self.critic(obs, actions)
-            critic_loss = 0.5 * tf.reduce_mean(tf.square(q_target - q))
+            flat_obs = tf.reshape(obs[:, :length], [-1, obs.shape[-1]])
+            q = tf.reshape(self.critic(flat_obs, tf.reshape(actions, [-1, d])), [b, length])
+            critic_loss = self._masked_td_loss(q_target, q, mask)
 
             temperature = losses.multiplier(self.log_temperature[0])
             weights, temperature_loss = losses.weights_and_temperature_loss(
@@ -119,7 +165,7 @@ class MPOLearner(tf.Module):
                 )
                 weights += penalty_weights
                 temperature_loss += penalty_loss
-            online_mean, online_scale = self.policy(next_obs)
+            online_mean, online_scale = self.policy(states)
             m_step = losses.decoupled_gaussian_losses(
                 online_mean,
                 online_scale,
@@ -150,28 +196,44 @@ class MPOLearner(tf.Module):
             "temperature": temperature,
             "alpha_mean": tf.reduce_mean(losses.multiplier(self.log_alpha_mean)),
             "alpha_stddev": tf.reduce_mean(losses.multiplier(self.log_alpha_stddev)),
-            "q_mean": tf.reduce_mean(q),
+            "q_mean": tf.reduce_sum(mask * q) / tf.reduce_sum(mask),
             "policy_std": tf.reduce_mean(std),
         }
 
-    def _discrete_step(self, obs, actions, rewards, discounts, next_obs, noise):
+    def _discrete_step(self, obs, actions, log_mu, rewards, discounts, mask, noise):
         cfg = self.config
-        target_logits, _ = self.target_policy(next_obs)
-        target_log_probs = tf.nn.log_softmax(target_logits, axis=-1)  # [B, A]
-        next_q = self.target_critic(next_obs)  # [B, A]
+        b, length = tf.shape(obs)[0], actions.shape[1]
+        states = tf.reshape(obs[:, 1:], [-1, obs.shape[-1]])  # x_1 .. x_L, as above
+        target_logits, _ = self.target_policy(states)
+        target_log_probs = tf.nn.log_softmax(target_logits, axis=-1)  # [B*L, A]
+        next_q = self.target_critic(states)  # [B*L, A]
         expected_q = tf.reduce_sum(tf.exp(target_log_probs) * next_q, axis=-1)
-        q_target = tf.stop_gradient(rewards + discounts * expected_q)
+        expected_q = tf.reshape(expected_q, [b, length])
+        q_taken = log_pi = None
+        if self.retrace:
+            n_actions = self.policy.action_dim
+            taken = actions[:, 1:]
+
+            def at_taken(per_action):  # [B*L, A] at x_1 .. x_L -> [B, L-1] at a_1 .. a_{L-1}
+                per_step = tf.reshape(per_action, [b, length, n_actions])[:, :-1]
+                return tf.gather(per_step, taken, batch_dims=2)
+
+            q_taken, log_pi = at_taken(next_q), at_taken(target_log_probs)
+        q_target = tf.stop_gradient(
+            self._critic_targets(rewards, discounts, mask, log_mu, expected_q, q_taken, log_pi)
+        )
 
         with tf.GradientTape() as tape:
-            q_all = self.critic(obs)
-            q = tf.gather(q_all, actions, batch_dims=1)
-            critic_loss = 0.5 * tf.reduce_mean(tf.square(q_target - q))
+            q_all = self.critic(tf.reshape(obs[:, :length], [-1, obs.shape[-1]]))
+            q = tf.gather(q_all, tf.reshape(actions, [-1]), batch_dims=1)
+            q = tf.reshape(q, [b, length])
+            critic_loss = self._masked_td_loss(q_target, q, mask)
             temperature = losses.multiplier(self.log_temperature[0])
-            # Exact E-step over all A actions, prior pi_target: [A, B] layout.
+            # Exact E-step over all A actions, prior pi_target: [A, B*L] layout.
             weights, temperature_loss = losses.weights_and_temperature_loss(
                 tf.transpose(next_q), cfg.epsilon, temperature, tf.transpose(target_log_probs)
             )
-            online_logits, _ = self.policy(next_obs)
+            online_logits, _ = self.policy(states)
             alpha = losses.multiplier(self.log_alpha_mean)
             m_step = losses.categorical_losses(
                 online_logits,
@@ -196,7 +258,7 @@ class MPOLearner(tf.Module):
             "temperature": temperature,
             "alpha_mean": alpha[0],
             "alpha_stddev": tf.constant(0.0),
-            "q_mean": tf.reduce_mean(q),
+            "q_mean": tf.reduce_sum(mask * q) / tf.reduce_sum(mask),
             # Entropy in place of a std: how far from greedy the categorical policy is.
             "policy_std": -tf.reduce_mean(tf.reduce_sum(probs * tf.math.log(probs + 1e-8), -1)),
         }
@@ -221,10 +283,11 @@ class MPOLearner(tf.Module):
 
     # ------------------------------------------------------------------ update
 
-    def _update(self, obs, actions, rewards, discounts, next_obs, noise):
-        """K gradient steps on batches ``[K, B, ...]``; returns the metrics' means.
+    def _update(self, obs, actions, log_probs, rewards, discounts, mask, noise):
+        """K gradient steps on batches ``[K, B, ...]`` of replayed sequences (the layout of
+        :mod:`rl_mpo.buffer`); returns the metrics' means.
 
-        ``noise`` [K, N, B, D] are the standard normal draws of the E-step's samples (drawn
+        ``noise`` [K, N, B*L, D] are the standard normal draws of the E-step's samples (drawn
         on the host: cheaper than an in-graph generator, and seeded with the agent's rng);
         discrete actions need none (the E-step is exact) and get a [K] placeholder.
         """
@@ -234,7 +297,9 @@ class MPOLearner(tf.Module):
         for i in tf.range(k):
             if self.num_steps % self.config.target_update_period == 0:
                 self._copy_targets()
-            out = step(obs[i], actions[i], rewards[i], discounts[i], next_obs[i], noise[i])
+            out = step(
+                obs[i], actions[i], log_probs[i], rewards[i], discounts[i], mask[i], noise[i]
+            )
             self.num_steps.assign_add(1)
             sums = {name: sums[name] + out[name] for name in METRICS}
         n = tf.cast(tf.maximum(k, 1), tf.float32)

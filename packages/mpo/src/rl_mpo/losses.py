@@ -1,4 +1,4 @@
-"""The MPO losses: E-step weights and temperature dual, decoupled M-step, KL duals.
+"""The MPO losses: critic targets, E-step weights and temperature dual, decoupled M-step, KL duals.
 
 Pure functions of tensors, in the paper's names (Abdolmaleki et al., 2018, "Maximum a
 Posteriori Policy Optimisation" and "Relative Entropy Regularized Policy Iteration"),
@@ -12,6 +12,8 @@ import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+
+from rl_core.math import retrace_targets, retrace_traces_from_log_probs
 
 tfd = tfp.distributions
 
@@ -206,3 +208,36 @@ def categorical_losses(
         "alpha_loss": dual,
         "kl_mean": tf.reduce_mean(kl),
     }
+
+
+def retrace_critic_targets(
+    rewards: tf.Tensor,
+    discounts: tf.Tensor,
+    mask: tf.Tensor,
+    q_taken: tf.Tensor,
+    expected_q: tf.Tensor,
+    target_log_probs: tf.Tensor,
+    behaviour_log_probs: tf.Tensor,
+    lam: float,
+) -> tf.Tensor:
+    """Retrace targets [B, L] for Q(x_t, a_t), t = 0 .. L-1, of B replayed sequences.
+
+    ``rewards``, ``discounts`` (gamma (1 - term)), ``mask`` and ``behaviour_log_probs``
+    log mu(a_t|x_t) are [B, L]; ``expected_q`` = E_pi Q_target(x_s, .) is [B, L] for
+    s = 1 .. L; ``q_taken`` = Q_target(x_s, a_s) and ``target_log_probs`` log pi(a_s|x_s)
+    are [B, L-1] for s = 1 .. L-1. The trace c_s = lam min(1, pi/mu) is cut to 0 at padding
+    (mask 0) and at x_L, whose action is not in the sequence, so the last valid step
+    bootstraps from E_pi Q_target alone.
+    """
+    traces = retrace_traces_from_log_probs(target_log_probs, behaviour_log_probs[:, 1:], lam)
+    traces *= mask[:, 1:]
+    pad = tf.zeros_like(rewards[:, :1])
+    # rl_core's per-state inputs run over x_0 .. x_L; the x_0 entries are never read.
+    per_state = [
+        tf.concat(parts, axis=1)
+        for parts in ([pad, q_taken, pad], [pad, expected_q], [pad, traces, pad])
+    ]
+    targets = retrace_targets(
+        tf.transpose(rewards), tf.transpose(discounts), *(tf.transpose(x) for x in per_state)
+    )
+    return tf.transpose(targets)

@@ -15,6 +15,7 @@ import tensorflow_probability as tfp
 
 tfd = tfp.distributions
 LAYER_NORM_EPS = 1e-5
+LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def glorot(shape: tuple[int, int], rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
@@ -213,16 +214,29 @@ class NumpyPolicy:
         return out, (entries @ self.tril_scatter).reshape(-1, d, d)
 
     def act(self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
+        """Greedy actions (argmax or the Gaussian mean), or draws from the policy."""
+        if not deterministic:
+            return self.sample(obs, rng)[0]
+        out, _ = self.forward(obs)
+        return out.argmax(-1) if self.kind == "categorical" else out.astype(np.float32)
+
+    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(actions, log pi(actions|obs)) drawn from the policy: the behaviour log-probabilities
+        Retrace needs. Gaussian actions are the unclipped draws in [-1, 1] units."""
         out, scale = self.forward(obs)
         if self.kind == "categorical":
-            if deterministic:
-                return out.argmax(-1)
             # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits).
             uniform = np.maximum(rng.random(out.shape), 1e-12)
-            return (out - np.log(-np.log(uniform))).argmax(-1)
-        if deterministic:
-            return out.astype(np.float32)
+            actions = (out - np.log(-np.log(uniform))).argmax(-1)
+            shifted = out - out.max(-1, keepdims=True)
+            log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+            return actions, np.take_along_axis(log_probs, actions[:, None], -1)[:, 0]
         noise = rng.standard_normal(out.shape)
         if self.kind == "diagonal":
-            return (out + scale * noise).astype(np.float32)
-        return (out + np.einsum("bij,bj->bi", scale, noise)).astype(np.float32)
+            actions, log_det = out + scale * noise, np.log(scale).sum(-1)
+        else:
+            actions = out + np.einsum("bij,bj->bi", scale, noise)
+            log_det = np.log(np.diagonal(scale, axis1=-2, axis2=-1)).sum(-1)
+        # a = mean + L z with z standard normal: log N(a) = log N(z; 0, I) - log|det L|.
+        log_probs = -0.5 * np.square(noise).sum(-1) - log_det - 0.5 * self.action_dim * LOG_2PI
+        return actions.astype(np.float32), log_probs.astype(np.float32)

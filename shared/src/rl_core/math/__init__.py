@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rl_core.math.gae import discounted_returns, gae, n_step_returns
 from rl_core.math.rescaling import h, h_inv
-from rl_core.math.retrace import retrace_targets, retrace_traces
+from rl_core.math.retrace import retrace_targets, retrace_traces, retrace_traces_from_log_probs
 from rl_core.math.running_stats import RunningMeanStd
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "n_step_returns",
     "retrace_targets",
     "retrace_traces",
+    "retrace_traces_from_log_probs",
 ]

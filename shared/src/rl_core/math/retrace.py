@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from rl_core.math._tensors import TensorLike, as_dtype, as_float_tensor
 
-__all__ = ["retrace_targets", "retrace_traces"]
+__all__ = ["retrace_targets", "retrace_traces", "retrace_traces_from_log_probs"]
 
 Transform = tuple[Callable[[tf.Tensor], tf.Tensor], Callable[[tf.Tensor], tf.Tensor]]
 
@@ -33,6 +33,23 @@ def retrace_traces(pi_probs_taken: TensorLike, mu_probs_taken: TensorLike, lam: 
     mu = as_dtype(mu_probs_taken, pi.dtype)
     traces = as_dtype(lam, pi.dtype) * tf.minimum(tf.ones_like(pi), pi / mu)
     return tf.stop_gradient(traces)
+
+
+def retrace_traces_from_log_probs(
+    pi_log_probs_taken: TensorLike, mu_log_probs_taken: TensorLike, lam: float
+) -> tf.Tensor:
+    r""":func:`retrace_traces` from log-probabilities (or log-densities, for continuous actions).
+
+    :math:`c_s = \lambda \exp(\min(0, \log\pi(a_s|x_s) - \log\mu(a_s|x_s)))`: the ratio of
+    two Gaussian densities overflows float32 long before its log does, and clipping the log
+    ratio at 0 before ``exp`` keeps the result finite whatever the densities.
+    """
+    if isinstance(lam, int | float) and not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lam must be in [0, 1], got {lam}")
+    log_pi = as_float_tensor(pi_log_probs_taken)
+    log_mu = as_dtype(mu_log_probs_taken, log_pi.dtype)
+    log_rho = tf.minimum(log_pi - log_mu, tf.zeros_like(log_pi))
+    return tf.stop_gradient(as_dtype(lam, log_pi.dtype) * tf.exp(log_rho))
 
 
 def _check_lengths(per_step: dict[str, tf.Tensor], per_state: dict[str, tf.Tensor]) -> None:

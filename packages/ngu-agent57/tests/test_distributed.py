@@ -130,11 +130,6 @@ def test_ngu_learns_deep_sea_with_two_actors(local_ray, tmp_path):
     assert after.return_mean >= 0.9 and after.success_rate == 1.0, after.summary()
 
 
-@pytest.mark.skip(
-    reason="known bug, issue 8 open: after ray.kill the learner loop busy-waits in "
-    "RayLearning._next_ready and the actors stop being called (seen with py-spy on a quiet "
-    "2-core machine); PPO's killed-worker test covers ActorRestarts meanwhile"
-)
 def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):
     agent = Agent57(apply_overrides(Agent57Config(), TINY))
     learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,38 +125,72 @@ class ActorRestarts:
     that the runner killed for missing its timeout). A lost actor sits out until a
     probe call (``probe``: the name of a cheap method) returns from its new incarnation;
     calls in flight when it died fail, those made after wait for the restart.
+
+    A probe can itself fail at once (it reached the dying incarnation); the actor is
+    then probed again ``retry_s`` later, not at once: a failed reference stays ready, and
+    a runner that waited on it again would spin at full speed on a core the restarting
+    actor needs.
     """
 
-    def __init__(self, ray: Any, actors: Sequence[Any], probe: str = "pid") -> None:
+    def __init__(
+        self,
+        ray: Any,
+        actors: Sequence[Any],
+        probe: str = "pid",
+        retry_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ray = ray
         self.actors = actors
         self.probe = probe
+        self.retry_s = retry_s
+        self.clock = clock
         self.failures = 0
-        self._probes: dict[int, Any] = {}  # actor index -> probe of its restart
+        self._probes: dict[int, Any] = {}  # actor index -> probe of its restart, in flight
+        self._retry_at: dict[int, float] = {}  # actor index -> when to probe it again
 
     def lost(self, index: int) -> None:
         """Count the loss; the actor sits out until its probe comes back."""
         self.failures += 1
-        self._probes[index] = getattr(self.actors[index], self.probe).remote()
+        self._retry_at.pop(index, None)
+        self._send_probe(index)
 
     def probes(self) -> list[Any]:
         """The probes in flight, to wait on when no actor is available."""
         return list(self._probes.values())
 
+    def next_retry_s(self) -> float | None:
+        """Seconds until a failed probe is sent again (None: none is waiting)."""
+        if not self._retry_at:
+            return None
+        return max(0.0, min(self._retry_at.values()) - self.clock())
+
+    def settle(self, ref: Any) -> bool:
+        """Deal with a finished ``ref`` if it is a probe: its actor is back, or is probed
+        again after ``retry_s``. Returns whether ``ref`` was a probe."""
+        index = next((i for i, probe in self._probes.items() if probe == ref), None)
+        if index is None:
+            return False
+        del self._probes[index]
+        try:
+            self.ray.get(ref, timeout=0)
+        except self.ray.exceptions.RayActorError:
+            self._retry_at[index] = self.clock() + self.retry_s  # not up yet
+        return True
+
     def available(self) -> list[int]:
         """Actors not restarting: the live ones and those whose probe has come back."""
-        available = []
-        for i, actor in enumerate(self.actors):
-            probe = self._probes.get(i)
-            if probe is not None:
-                ready, _ = self.ray.wait([probe], timeout=0)
-                if not ready:
-                    continue
-                try:
-                    self.ray.get(probe, timeout=0)
-                except self.ray.exceptions.RayActorError:
-                    self._probes[i] = getattr(actor, self.probe).remote()  # not up yet
-                    continue
-                del self._probes[i]
-            available.append(i)
-        return available
+        now = self.clock()
+        for i in [i for i, at in self._retry_at.items() if at <= now]:
+            del self._retry_at[i]
+            self._send_probe(i)
+        if self._probes:
+            ready, _ = self.ray.wait(self.probes(), num_returns=len(self._probes), timeout=0)
+            for ref in ready:
+                self.settle(ref)
+        return [
+            i for i in range(len(self.actors)) if i not in self._probes and i not in self._retry_at
+        ]
+
+    def _send_probe(self, index: int) -> None:
+        self._probes[index] = getattr(self.actors[index], self.probe).remote()

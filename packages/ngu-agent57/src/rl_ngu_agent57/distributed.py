@@ -248,7 +248,8 @@ class RayLearning:
                 self.replay_size = self._replay_get(ref)
             elif ref in self.samples:
                 self._train(agent, ref)
-            # Otherwise a restart probe came back (or nothing did): the next round sees it.
+            elif ref is not None:
+                self.restarts.settle(ref)  # a restarted actor is back, or is probed again
             if agent.num_timesteps >= next_log or agent.num_timesteps >= target_steps:
                 next_log = agent.num_timesteps + cfg.log_every
                 record = {**agent._log_record(self.replay_size), **self._metrics()}
@@ -291,6 +292,9 @@ class RayLearning:
         refs = [*self.samples, *self.inserts, *self.calls, *self.restarts.probes()]
         deadlines = [c.deadline for c in self.calls.values()]
         deadlines += [*self.inserts.values(), *self.samples.values()]
+        retry = self.restarts.next_retry_s()  # a lost actor to probe again by then
+        if retry is not None:
+            deadlines.append(time.monotonic() + retry)
         now = time.monotonic()
         wait = min([self.options.timeout_s, *(d - now for d in deadlines)])
         ready, _ = self.ray.wait(refs, num_returns=1, timeout=max(wait, 0.0))

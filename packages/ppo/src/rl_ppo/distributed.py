@@ -111,7 +111,7 @@ class RayRollouts:
             start = time.perf_counter()
             available = self.restarts.available()
             if not available:
-                ray.wait(self.restarts.probes(), num_returns=1, timeout=timeout)
+                self._wait_for_a_restart(timeout)
                 continue
             refs = {
                 i: self.workers[i].rollout.remote(weights, obs_rms, agent.num_timesteps)
@@ -148,6 +148,23 @@ class RayRollouts:
             "distributed/round_s": wall,
             "distributed/collect_s": collect,
         }
+
+    def _wait_for_a_restart(self, timeout: float) -> None:
+        """Until a restarting worker is back (its probe answers) or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while not self.restarts.available():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            retry = self.restarts.next_retry_s()
+            wait = left if retry is None else min(left, retry)
+            probes = self.restarts.probes()
+            if probes:
+                ready, _ = self.ray.wait(probes, num_returns=1, timeout=wait)
+                for ref in ready:
+                    self.restarts.settle(ref)
+            else:
+                time.sleep(wait)
 
     def _account(self, agent: Any, buf: dict[str, np.ndarray], indices: list[int]) -> None:
         """The learner's counters and episode statistics, as if it had stepped the envs."""

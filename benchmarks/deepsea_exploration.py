@@ -209,21 +209,23 @@ def run_dqn(size: int, steps: int, seed: int, args) -> dict:
 
 
 def table(path: Path) -> str:
-    """The results file as one markdown row per (size, algo): mean ± std over seeds."""
+    """The results file as one markdown row per (size, algo, --set settings): mean ± std
+    over seeds."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    groups: dict[tuple[int, str], list[dict]] = {}
+    groups: dict[tuple[int, str, str], list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["size"], row["algo"]), []).append(row)
+        key = (row["size"], row["algo"], " ".join(row.get("settings", [])))
+        groups.setdefault(key, []).append(row)
     lines = [
-        "| size | agent | episodes | seeds | final greedy return | seeds >= 0.9 "
+        "| size | agent | settings | episodes | seeds | final greedy return | seeds >= 0.9 "
         "| first treasure (episode, per seed) | greedy >= 0.9 at episode | env steps/s "
         "| wall / seed |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (size, algo), runs in sorted(groups.items()):
+    for (size, algo, settings), runs in sorted(groups.items()):
         final = np.array([r["final_return"] for r in runs])
         lines.append(
-            f"| {size} | {algo} | {runs[0]['episodes']:,} | {len(runs)} "
+            f"| {size} | {algo} | {settings or 'preset'} | {runs[0]['episodes']:,} | {len(runs)} "
             f"| {final.mean():.2f} ± {final.std():.2f} | {int((final >= 0.9).sum())}/{len(runs)} "
             f"| {', '.join(str(r['first_treasure_episode'] or 'never') for r in runs)} "
             f"| {', '.join(str(r['target_episode'] or 'never') for r in runs)} "

@@ -79,7 +79,8 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
     from rl_ngu_agent57.plugin import PRESETS
 
     cls, config_cls = (Agent57, Agent57Config) if algo == "agent57" else (NGU, NGUConfig)
-    settings = tomllib.loads(PRESETS["deepsea"].read_text())
+    preset = tomllib.loads(PRESETS["deepsea"].read_text())
+    settings = dict(preset)
     settings.update(env_kwargs={"size": size}, seed=seed, total_steps=steps, device="cpu")
     if algo == "r2d2":
         settings["intrinsic_beta"] = 0.0
@@ -101,6 +102,7 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
         "curve": progress.curve,
         "env_steps_per_s": steps / train_s,
         "settings": args.set,
+        "preset": preset,
     }
 
 
@@ -208,13 +210,31 @@ def run_dqn(size: int, steps: int, seed: int, args) -> dict:
     }
 
 
+def _setting_label(row: dict) -> str:
+    """The settings a row ran with, in short: actor slots, novelty learning rate, the rest."""
+    if row["algo"] == "dqn":
+        return "-"
+    # Rows written before the preset was stored with them ran the preset of 2026-11-21.
+    settings = dict(row.get("preset", {"num_envs": 8, "novelty_learning_rate": 5e-4}))
+    settings.setdefault("novelty_learning_rate", 5e-4)
+    extra = []
+    for item in row.get("settings", []):
+        key, value = item.split("=", 1)
+        if key in ("num_envs", "novelty_learning_rate"):
+            settings[key] = parse_value(value)
+        else:
+            extra.append(item)
+    label = f"{settings['num_envs']} envs, novelty lr {settings['novelty_learning_rate']:g}"
+    return ", ".join([label, *extra])
+
+
 def table(path: Path) -> str:
     """The results file as one markdown row per (size, algo, --set settings): mean ± std
     over seeds."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     groups: dict[tuple[int, str, str], list[dict]] = {}
     for row in rows:
-        key = (row["size"], row["algo"], " ".join(row.get("settings", [])))
+        key = (row["size"], row["algo"], _setting_label(row))
         groups.setdefault(key, []).append(row)
     lines = [
         "| size | agent | settings | episodes | seeds | final greedy return | seeds >= 0.9 "
@@ -225,7 +245,7 @@ def table(path: Path) -> str:
     for (size, algo, settings), runs in sorted(groups.items()):
         final = np.array([r["final_return"] for r in runs])
         lines.append(
-            f"| {size} | {algo} | {settings or 'preset'} | {runs[0]['episodes']:,} | {len(runs)} "
+            f"| {size} | {algo} | {settings} | {runs[0]['episodes']:,} | {len(runs)} "
             f"| {final.mean():.2f} ± {final.std():.2f} | {int((final >= 0.9).sum())}/{len(runs)} "
             f"| {', '.join(str(r['first_treasure_episode'] or 'never') for r in runs)} "
             f"| {', '.join(str(r['target_episode'] or 'never') for r in runs)} "

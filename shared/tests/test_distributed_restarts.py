@@ -100,4 +100,4 @@ def test_settle_ignores_references_that_are_not_probes():
     restarts, actors, _ = make()
     restarts.lost(1)
     assert not restarts.settle(Ref(True))
-    assert restarts.available() == [0]
+    assert restarts.available() == [0] and restarts.probes() == [actors[1].sent[0]]

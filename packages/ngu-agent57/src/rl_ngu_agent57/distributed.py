@@ -260,10 +260,12 @@ class RayLearning:
         """Top up every available actor's calls and the learner's sample requests."""
         cfg = agent.config
         now = time.monotonic()
+        # Every round, also when the actors wait: it re-sends the restart probes due.
+        available = self.restarts.available()
         acting = self.ratio.can_act(self.updates + len(self.samples))
         # Inserts the replay has not taken yet hold back new calls (backpressure).
         if acting and len(self.inserts) < len(self.workers) * MAX_CALLS_PER_ACTOR:
-            for i in self.restarts.available():
+            for i in available:
                 queued = sum(call.worker == i for call in self.calls.values())
                 for position in range(queued, MAX_CALLS_PER_ACTOR):
                     self._call(i, now, position)

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,10 +141,13 @@ def update_results(name: str, row: str) -> None:
     RESULTS.write_text(f"{before}{BEGIN}\n{HEADER}" + "\n".join(sorted(rows)) + f"\n{END}{after}")
 
 
-def run_benchmark(bench: Benchmark) -> None:
+def run_benchmark(bench: Benchmark, jobs: int = 1) -> None:
     root = HERE / "runs" / bench.name
     shutil.rmtree(root, ignore_errors=True)  # scratch space of the previous run of this entry
-    results = [run_seed(bench, seed, root) for seed in bench.seeds]
+    # Seeds are separate processes; with jobs > 1 they share the machine, which lowers
+    # each one's env steps/s (the row's figure), not what it learns.
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda seed: run_seed(bench, seed, root), bench.seeds))
     for r in results:
         print(json.dumps(r))
     from rl_cli.plotting import plot_runs
@@ -184,11 +188,14 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--preset")
     parser.add_argument("--set", dest="settings", action="append", default=[])
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="seeds run at once (default 1: steps/s undisturbed)"
+    )
     args = parser.parse_args()
     if args.all:
         for bench in load_suite():
             if not args.only or bench.name in args.only:
-                run_benchmark(bench)
+                run_benchmark(bench, args.jobs)
         return
     if not args.algo:
         parser.error("give an algorithm or --all")
@@ -204,7 +211,8 @@ def main() -> None:
             eval_episodes=args.eval_episodes,
             preset=args.preset,
             settings=args.settings,
-        )
+        ),
+        args.jobs,
     )
 
 

@@ -24,10 +24,19 @@ def _settings_of(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def preset_settings(spec: AlgorithmSpec, name: str) -> dict[str, Any]:
+    """A preset's settings for ``spec``. A package that registers several algorithms can
+    share one preset file and give one of them its own values in an ``[only.<algo>]``
+    table, which overrides the flat keys for that algorithm and is ignored by the others.
+    """
     if name not in spec.presets:
         shipped = ", ".join(sorted(spec.presets)) or "none"
         raise ConfigError(f"{spec.name} has no preset {name!r}; presets: {shipped}")
-    return _settings_of(load_toml(spec.presets[name]))
+    settings = _settings_of(load_toml(spec.presets[name]))
+    only = settings.pop("only", {})
+    if not isinstance(only, Mapping) or not all(isinstance(v, Mapping) for v in only.values()):
+        raise ConfigError(f"preset {name!r}: `only` must hold one table per algorithm")
+    settings.update(only.get(spec.name, {}))
+    return settings
 
 
 def build_config(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from rl_core.algorithm import RecurrentPolicy
+from rl_core.algorithm import RecurrentPolicy, RewardConditionedPolicy
 from rl_core.evaluation import evaluate_policy
 
 LENGTHS = {0: 3, 1: 5}  # env i's episodes last LENGTHS[i % 2] steps
@@ -91,6 +91,43 @@ def test_a_policy_without_memory_reset_is_not_reset():
     assert not isinstance(Forgetful(), RecurrentPolicy)
     result = evaluate_policy(Forgetful(), "test/Counting-v0", episodes=2, num_envs=1, seed=0)
     assert result.returns == [3.0, 0.0]
+
+
+class RewardCounter:
+    """Acts with the sum of the rewards it has been handed in the episode: on CountingEnv
+    (reward 1 iff the action is the step index) it earns the full length only if every
+    step's reward reaches its own row before the next predict."""
+
+    def __init__(self) -> None:
+        self.received: np.ndarray | None = None
+        self.observed: list[np.ndarray] = []
+
+    def reset_policy_state(self, rows=None) -> None:
+        if rows is None or self.received is None:
+            self.received = None
+        else:
+            self.received[rows] = 0
+
+    def predict(self, obs, deterministic=True):
+        if self.received is None:
+            self.received = np.zeros(len(obs), np.int64)
+        return self.received.copy()
+
+    def observe_rewards(self, rewards) -> None:
+        self.observed.append(np.asarray(rewards).copy())
+        self.received += np.asarray(rewards, np.int64)
+
+
+def test_a_reward_conditioned_policy_is_handed_each_rows_reward():
+    policy = RewardCounter()
+    assert isinstance(policy, RewardConditionedPolicy)
+    assert not isinstance(StepCounter(), RewardConditionedPolicy)
+    result = evaluate_policy(policy, "test/Counting-v0", episodes=5, num_envs=2, seed=0)
+    assert sorted(result.lengths) == [3, 3, 5, 5, 5]
+    assert result.returns == [float(n) for n in result.lengths]
+    # One batch of rewards per predict, one per row; env 0's row is 0 once it is done.
+    assert len(policy.observed) == 15 and {len(r) for r in policy.observed} == {2}
+    assert all(r[0] == 0 for r in policy.observed[6:])
 
 
 def test_episodes_must_be_positive():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from rl_ngu_agent57 import NGU, Agent57, Agent57Config, NGUConfig
 
+from rl_core.algorithm import RewardConditionedPolicy
 from rl_core.config import apply_overrides
 from rl_core.evaluation import evaluate_policy
 
@@ -61,3 +62,28 @@ def test_predict_starts_only_the_reset_rows_over():
     agent.reset_policy_state()
     agent.predict(obs)
     np.testing.assert_array_equal(agent._eval["state"], first_state)
+
+
+def test_predict_feeds_the_handed_back_rewards_as_the_previous_extrinsic_reward():
+    config = apply_overrides(
+        NGUConfig(),
+        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+    )
+    agent = NGU(config).learn(200)
+    assert isinstance(agent, RewardConditionedPolicy)
+    obs = np.zeros((3, 16), np.float32)
+    obs[:, 0] = 1.0
+    agent.predict(obs)
+    agent.observe_rewards(np.array([1.0, -0.25, 0.0]))
+    agent.predict(obs)
+    np.testing.assert_allclose(agent._eval["prev_re"], [1.0, -0.25, 0.0])
+    # Rewards are used once: a step nobody reports falls back to the training mean.
+    agent.predict(obs)
+    np.testing.assert_allclose(agent._eval["prev_re"], agent.reward_stats.mean)
+    # A reset row starts with 0 whatever it was handed.
+    agent.observe_rewards(np.array([1.0, 1.0, 1.0]))
+    agent.reset_policy_state(np.array([2]))
+    agent.predict(obs)
+    np.testing.assert_allclose(agent._eval["prev_re"], [1.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match="2 rewards for a batch of 3"):
+        agent.observe_rewards(np.zeros(2))

@@ -21,7 +21,7 @@ from rl_core.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
     from rl_core.agent import Agent
-    from rl_core.algorithm import AlgorithmSpec, Policy, RecurrentPolicy
+    from rl_core.algorithm import AlgorithmSpec, Policy, RecurrentPolicy, RewardConditionedPolicy
     from rl_core.callbacks import Callback, CallbackList
     from rl_core.config import BaseConfig, apply_overrides, config_from_dict, config_to_toml
     from rl_core.run import RunDirectory
@@ -33,6 +33,7 @@ _LAZY = {
     "AlgorithmSpec": "rl_core.algorithm",
     "Policy": "rl_core.algorithm",
     "RecurrentPolicy": "rl_core.algorithm",
+    "RewardConditionedPolicy": "rl_core.algorithm",
     "Callback": "rl_core.callbacks",
     "CallbackList": "rl_core.callbacks",
     "BaseConfig": "rl_core.config",
@@ -65,6 +66,7 @@ __all__ = [
     "Policy",
     "RLError",
     "RecurrentPolicy",
+    "RewardConditionedPolicy",
     "RunDirectory",
     "RunDirectoryError",
     "UnknownAlgorithmError",

@@ -41,6 +41,20 @@ class RecurrentPolicy(Policy, Protocol):
         ...
 
 
+@runtime_checkable
+class RewardConditionedPolicy(RecurrentPolicy, Protocol):
+    """A recurrent policy whose next action also depends on the reward the last one
+    earned (R2D2 and NGU feed the previous extrinsic reward to the Q-network).
+
+    After each :meth:`predict`, the caller hands back the rewards of that batch's
+    actions, in the same row order, before the next :meth:`predict`.
+    """
+
+    def observe_rewards(self, rewards: np.ndarray) -> None:
+        """The rewards the rows' last actions earned (0 for rows whose env was idle)."""
+        ...
+
+
 @dataclass(frozen=True)
 class AlgorithmSpec:
     """Everything the ``rl`` command needs to know about one algorithm.

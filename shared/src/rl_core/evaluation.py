@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rl_core.algorithm import Policy, RecurrentPolicy
+from rl_core.algorithm import Policy, RecurrentPolicy, RewardConditionedPolicy
 from rl_core.errors import ConfigError
 
 
@@ -77,7 +77,9 @@ def evaluate_policy(
 
     A :class:`~rl_core.algorithm.RecurrentPolicy` sees every env in every batch (row
     ``i`` is always env ``i``; the actions of envs that are done are dropped) and has
-    its memory of a row reset whenever that env starts an episode.
+    its memory of a row reset whenever that env starts an episode. A
+    :class:`~rl_core.algorithm.RewardConditionedPolicy` is also handed each step's
+    rewards, row by row, before the rows that ended are reset.
     """
     from rl_core.envs import make_env
 
@@ -106,6 +108,7 @@ def evaluate_policy(
     ep_return = [0.0] * num_envs
     ep_length = [0] * num_envs
     recurrent = isinstance(policy, RecurrentPolicy)
+    reward_conditioned = isinstance(policy, RewardConditionedPolicy)
     if recurrent:
         policy.reset_policy_state()
     try:
@@ -116,10 +119,12 @@ def evaluate_policy(
             rows = range(num_envs) if recurrent else active
             actions = policy.predict(_stack([obs[i] for i in rows]), deterministic=deterministic)
             started = []
-            for action, i in zip(actions, rows, strict=True):
+            step_rewards = np.zeros(len(rows), np.float32)
+            for row, (action, i) in enumerate(zip(actions, rows, strict=True)):
                 if done_counts[i] >= targets[i]:
                     continue  # a recurrent policy's row for an env that is done
                 obs[i], reward, terminated, truncated, info = envs[i].step(action)
+                step_rewards[row] = reward
                 ep_return[i] += float(reward)
                 ep_length[i] += 1
                 if video and i == 0 and done_counts[0] == 0:
@@ -134,6 +139,8 @@ def evaluate_policy(
                     ep_return[i], ep_length[i] = 0.0, 0
                     obs[i] = envs[i].reset()[0]
                     started.append(i)
+            if reward_conditioned:
+                policy.observe_rewards(step_rewards)
             if recurrent and started:
                 policy.reset_policy_state(np.asarray(started))
     finally:

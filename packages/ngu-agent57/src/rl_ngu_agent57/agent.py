@@ -182,6 +182,20 @@ class _RecurrentAgent(Agent):
         else:
             self._eval["fresh"][rows] = True
 
+    def observe_rewards(self, rewards: np.ndarray) -> None:
+        """The extrinsic rewards of the last :meth:`predict` batch's actions, row by row:
+        the next call feeds them to the Q-network as the previous extrinsic reward, as in
+        training (:class:`rl_core.algorithm.RewardConditionedPolicy`)."""
+        if self._eval is None:
+            return  # nothing predicted yet: there is no step these rewards belong to
+        rewards = np.asarray(rewards, np.float32).reshape(-1)
+        if len(rewards) != len(self._eval["fresh"]):
+            raise ValueError(
+                f"observe_rewards got {len(rewards)} rewards for a batch of "
+                f"{len(self._eval['fresh'])} rows"
+            )
+        self._eval["rewards"] = rewards
+
     def _new_eval_state(self, b: int) -> dict[str, np.ndarray]:
         cfg = self.config
         memory = EpisodicMemory(
@@ -206,8 +220,9 @@ class _RecurrentAgent(Agent):
         episodic memory (the intrinsic-reward input is computed as in training, with the
         statistics frozen); row b of consecutive calls is one episode until
         :meth:`reset_policy_state` starts it over (everything starts afresh when the batch
-        size changes). The Policy interface passes no rewards, so the
-        previous-extrinsic-reward input is the mean extrinsic reward seen in training.
+        size changes). The previous-extrinsic-reward input is the reward handed to
+        :meth:`observe_rewards` after the last call (``rl_core.evaluation.evaluate_policy``
+        does); a caller that passes none gets the mean extrinsic reward seen in training.
         """
         x = self._flat(obs)
         b = len(x)
@@ -215,12 +230,13 @@ class _RecurrentAgent(Agent):
         if self._eval is None or len(self._eval["fresh"]) != b:
             self._eval = self._new_eval_state(b)
         ev = self._eval
+        told = ev.pop("rewards", None)  # only the step just taken's rewards, never older ones
         going = np.flatnonzero(~ev["fresh"])
         if len(going):  # this observation's novelty is the intrinsic reward of the last step
             episodic = ev["memory"].query_and_add(going, embeddings[going], update_stats=False)
             modulator = self.novelty.lifelong.modulator(errors[going], update_stats=False)
             ev["prev_ri"][going] = intrinsic_rewards(episodic, modulator)
-            ev["prev_re"][going] = self.reward_stats.mean
+            ev["prev_re"][going] = self.reward_stats.mean if told is None else told[going]
         starting = np.flatnonzero(ev["fresh"])
         if len(starting):
             ev["memory"].reset(starting)

@@ -238,11 +238,12 @@ def table(path: Path) -> str:
         groups.setdefault(key, []).append(row)
     lines = [
         "| size | agent | settings | episodes | seeds | final greedy return | seeds >= 0.9 "
-        "| first treasure (episode, per seed) | greedy >= 0.9 at episode | env steps/s "
+        "| first treasure (episode; seed 0, 1, ...) | greedy >= 0.9 at episode | env steps/s "
         "| wall / seed |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (size, algo, settings), runs in sorted(groups.items()):
+        runs = sorted(runs, key=lambda r: r["seed"])  # the per-seed columns in seed order
         final = np.array([r["final_return"] for r in runs])
         lines.append(
             f"| {size} | {algo} | {settings} | {runs[0]['episodes']:,} | {len(runs)} "

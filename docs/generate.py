@@ -116,7 +116,8 @@ def presets_section(spec: Any, heading: str = "##") -> str:
     parts = [
         f"Use a preset with `rl train {spec.name} --preset NAME` (or `rl config {spec.name} "
         "--preset NAME` to see the resulting settings). A preset is applied on top of the "
-        "defaults and below `--config`, the flags and `--set`."
+        "defaults and below `--config`, the flags and `--set`; an `[only.<algo>]` table "
+        "in a preset applies to that algorithm alone."
     ]
     for name in sorted(spec.presets):
         path = Path(spec.presets[name])

@@ -11,6 +11,7 @@ import tomllib
 import numpy as np
 import pytest
 
+from rl_cli.configs import preset_settings
 from rl_core.config import apply_overrides, config_from_dict, config_to_toml
 from rl_core.plugins import load_algorithms
 from rl_core.run import RunDirectory
@@ -28,8 +29,11 @@ def test_default_config_round_trips_through_toml(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_presets_are_valid_settings(spec):
     for name, path in spec.presets.items():
-        settings = tomllib.loads(path.read_text())
-        assert apply_overrides(spec.config_cls(), settings), name
+        # As `rl train --preset` composes them, [only.<algo>] tables included.
+        assert apply_overrides(spec.config_cls(), preset_settings(spec, name)), name
+        # An [only.<algo>] table must name an algorithm that ships this very file.
+        sharing = {s.name for s in SPECS if path in s.presets.values()}
+        assert set(tomllib.loads(path.read_text()).get("only", {})) <= sharing, name
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])

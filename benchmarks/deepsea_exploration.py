@@ -80,7 +80,9 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
 
     cls, config_cls = (Agent57, Agent57Config) if algo == "agent57" else (NGU, NGUConfig)
     preset = tomllib.loads(PRESETS["deepsea"].read_text())
-    settings = dict(preset)
+    settings = {k: v for k, v in preset.items() if k != "only"}
+    # r2d2 is NGU with beta = 0, so it takes NGU's [only.ngu] table (as `rl train` would).
+    settings.update(_only_settings(preset, algo))
     settings.update(env_kwargs={"size": size}, seed=seed, total_steps=steps, device="cpu")
     if algo == "r2d2":
         settings["intrinsic_beta"] = 0.0
@@ -210,6 +212,11 @@ def run_dqn(size: int, steps: int, seed: int, args) -> dict:
     }
 
 
+def _only_settings(preset: dict, algo: str) -> dict:
+    """The preset's ``[only.<algo>]`` table for this run's agent (``rl_cli.configs``)."""
+    return preset.get("only", {}).get("ngu" if algo == "r2d2" else algo, {})
+
+
 def _setting_label(row: dict) -> str:
     """The settings a row ran with, in short: actor slots, novelty learning rate, the rest."""
     if row["algo"] == "dqn":
@@ -217,15 +224,16 @@ def _setting_label(row: dict) -> str:
     # Rows written before the preset was stored with them ran the preset of 2026-11-21.
     settings = dict(row.get("preset", {"num_envs": 8, "novelty_learning_rate": 5e-4}))
     settings.setdefault("novelty_learning_rate", 5e-4)
-    extra = []
+    # The preset's own keys for this agent first, then --set, which overrides them.
+    extra = {k: f"{k}={v}" for k, v in _only_settings(settings, row["algo"]).items()}
     for item in row.get("settings", []):
         key, value = item.split("=", 1)
         if key in ("num_envs", "novelty_learning_rate"):
             settings[key] = parse_value(value)
         else:
-            extra.append(item)
+            extra[key] = item
     label = f"{settings['num_envs']} envs, novelty lr {settings['novelty_learning_rate']:g}"
-    return ", ".join([label, *extra])
+    return ", ".join([label, *extra.values()])
 
 
 def table(path: Path) -> str:

@@ -153,7 +153,8 @@ class NGUConfig(CommonConfig):
     intrinsic_beta: float = 0.03
     """beta, the largest intrinsic reward weight (paper: 0.3). NGU's one network shares
     the exploitative j = 0 with policies paid ~50 per step in r_i on DeepSea; at 0.3 the
-    j = 0 values collapse after the treasure is found (measured), so the default is 0.03."""
+    j = 0 values collapse after the treasure is found (DeepSea 6; on DeepSea 20 j = 0
+    reached it on 1/5 seeds at 0.3 against 2/5 at 0.03), so the default is 0.03."""
     gamma_max: float = 0.997
     """Discount of the exploitative policy j = 0 (NGU: 0.997)."""
     gamma_min: float = 0.99

@@ -76,13 +76,15 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
     import tomllib
 
     from rl_ngu_agent57 import NGU, Agent57, Agent57Config, NGUConfig
-    from rl_ngu_agent57.plugin import PRESETS
+
+    from rl_cli.configs import preset_settings
+    from rl_core.plugins import load_algorithms
 
     cls, config_cls = (Agent57, Agent57Config) if algo == "agent57" else (NGU, NGUConfig)
-    preset = tomllib.loads(PRESETS["deepsea"].read_text())
-    settings = {k: v for k, v in preset.items() if k != "only"}
-    # r2d2 is NGU with beta = 0, so it takes NGU's [only.ngu] table (as `rl train` would).
-    settings.update(_only_settings(preset, algo))
+    # The preset as `rl train --preset deepsea` composes it; r2d2 is NGU with beta = 0.
+    spec = load_algorithms()[1].get("ngu" if algo == "r2d2" else algo)
+    preset = tomllib.loads(spec.presets["deepsea"].read_text())  # stored with the row
+    settings = preset_settings(spec, "deepsea")
     settings.update(env_kwargs={"size": size}, seed=seed, total_steps=steps, device="cpu")
     if algo == "r2d2":
         settings["intrinsic_beta"] = 0.0
@@ -213,7 +215,7 @@ def run_dqn(size: int, steps: int, seed: int, args) -> dict:
 
 
 def _only_settings(preset: dict, algo: str) -> dict:
-    """The preset's ``[only.<algo>]`` table for this run's agent (``rl_cli.configs``)."""
+    """The ``[only.<algo>]`` table of a row's stored preset that applied to its agent."""
     return preset.get("only", {}).get("ngu" if algo == "r2d2" else algo, {})
 
 

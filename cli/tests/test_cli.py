@@ -58,7 +58,7 @@ def test_distributed_without_ray_says_how_to_install_it(rl, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     monkeypatch.setattr(toy_plugin, "DISTRIBUTED", {"ray": lambda config, run, options: None})
     result = rl("train", "toy", "--distributed", "ray", "--steps", "100")
-    assert result.code == 2 and "pip install 'rl-core[ray]'" in result.err
+    assert result.code == 2 and "uv sync --extra ray" in result.err
     assert not list(Path().glob("runs/*")), "no run directory for a run that cannot start"
 
 

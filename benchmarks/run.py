@@ -153,8 +153,12 @@ def run_benchmark(bench: Benchmark, jobs: int = 1) -> None:
     from rl_cli.plotting import plot_runs
     from rl_core.run import RunDirectory
 
+    # The seeds are one experiment: drawn as their mean with a 95% interval.
     plot = plot_runs(
-        [RunDirectory(r["run_dir"]) for r in results], HERE / "plots" / f"{bench.name}.png"
+        [RunDirectory(r["run_dir"]) for r in results],
+        HERE / "plots" / f"{bench.name}.png",
+        labels=[bench.name] * len(results),
+        title=bench.name,
     )
     row = summarize(bench, results)
     update_results(bench.name, row)

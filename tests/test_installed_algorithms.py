@@ -117,7 +117,7 @@ def test_cli_trains_on_the_default_env_and_another(algo, env, tmp_path, monkeypa
     err = capsys.readouterr().err
     assert code in (0, None), err
     run = RunDirectory(tmp_path / "run")
-    meta, config = run.read_config()
+    config = run.read_config()[1]
     assert config["env"] == (env or REGISTRY.get(algo).default_env)
     assert (tmp_path / "run" / "evaluation.json").is_file(), err
     assert run.checkpoints() and run.policy_dir.is_dir()

@@ -242,10 +242,13 @@ def test_a_module_factory_id_makes_single_and_vector_envs(target, monkeypatch):
 
 def test_module_factory_errors_are_one_clear_line(monkeypatch):
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
-    with pytest.raises(UnknownEnvironmentError, match="not a gymnasium.Env class"):
+    with pytest.raises(UnknownEnvironmentError, match=r"not a gymnasium\.Env class"):
         make_env("user_envs:not_a_factory")
-    with pytest.raises(ConfigError, match="creating user_envs:broken_factory failed: "
-                       "RuntimeError: the simulator is not running"):
+    with pytest.raises(
+        ConfigError,
+        match="creating user_envs:broken_factory failed: "
+        "RuntimeError: the simulator is not running",
+    ):
         make_env("user_envs:broken_factory")
     with pytest.raises(ConfigError, match="env_kwargs do not fit user_envs:Corridor"):
         make_env("user_envs:Corridor", size=3)

@@ -213,16 +213,44 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
     def plot(
         run_dirs: Annotated[list[Path], typer.Argument(help="One or more run directories.")],
         out_file: Annotated[Path | None, typer.Option("--out", help="PNG to write.")] = None,
-        metric: Annotated[str, typer.Option(help="Metric to plot.")] = "charts/episodic_return",
+        metric: Annotated[
+            str, typer.Option(help="Any logged metric (e.g. eval/episodic_return).")
+        ] = "charts/episodic_return",
+        x: Annotated[str, typer.Option(help="x axis: steps (env steps) or time (s).")] = "steps",
+        smooth: Annotated[
+            float, typer.Option(help="Exponential smoothing weight in [0, 1), as TensorBoard's.")
+        ] = 0.0,
+        group_by: Annotated[
+            str | None,
+            typer.Option(
+                help="Group runs by one setting (or 'algorithm') instead of by "
+                "experiment (every setting but the seed)."
+            ),
+        ] = None,
+        label: Annotated[
+            list[str] | None,
+            typer.Option(help="Name each run's group yourself (once per run, in order)."),
+        ] = None,
+        title: Annotated[str | None, typer.Option(help="Figure title.")] = None,
     ) -> None:
-        """Plot learning curves (return vs env steps) as a PNG."""
+        """Plot learning curves as a PNG: seeds of one experiment as a mean with a 95% interval."""
         from rl_cli.plotting import plot_runs
 
         runs = [RunDirectory.open(p) for p in run_dirs]
         target = out_file or (
             runs[0].path / "learning_curve.png" if len(runs) == 1 else Path("learning_curves.png")
         )
-        out.print(f"wrote {plot_runs(runs, target, metric)}")
+        written = plot_runs(
+            runs,
+            target,
+            metric,
+            x=x,
+            smoothing=smooth,
+            group_by=group_by,
+            labels=label,
+            title=title,
+        )
+        out.print(f"wrote {written}")
 
     def _train_and_report(spec, cfg, run: RunDirectory, options=None) -> None:
         run.show_progress = True

@@ -3,9 +3,9 @@
 The preset is the one named by ``--preset``, or else the one the package ships for the
 env being trained on (rl-zoo3 style): a preset file says which env ids it is for in a
 ``[preset]`` table at its end (``envs = ["CartPole-v1", "ALE/*"]``, fnmatch patterns;
-``help`` = one line), or, without one, by its own ``env`` setting. ``--preset none`` trains on the plain defaults.
-Settings that belong to the default env (its ``env_kwargs``) do not follow a user to
-another env.
+``help`` = one line), or, without one, by its own ``env`` setting. ``--preset none``
+trains on the plain defaults. Settings that belong to the default env (its
+``env_kwargs``) do not follow a user to another env.
 """
 
 from __future__ import annotations

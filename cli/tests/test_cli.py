@@ -297,3 +297,37 @@ def test_evaluate_and_load_take_a_saved_agent_as_well_as_a_run(rl, tmp_path):
     (tmp_path / "empty").mkdir()
     bad = rl("evaluate", "empty")
     assert bad.code == 2 and "nor a saved agent" in bad.err
+
+
+def test_eval_every_logs_evaluations_and_keeps_the_best_policy(rl, tmp_path):
+    result = rl("train", "toy", "--run-dir", "run", "--set", "eval_every=500",
+                "--set", "eval_every_episodes=2")  # fmt: skip
+    assert result.code == 0, result.err
+    run = RunDirectory(tmp_path / "run")
+    evals = [r for r in run.read_metrics() if "eval/episodic_return" in r]
+    assert [r["global_step"] for r in evals] == [500, 1000, 1500, 2000]
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert best["eval/episodic_return"] == max(r["eval/episodic_return"] for r in evals)
+    assert (tmp_path / "run" / "best" / "agent.json").is_file()
+    import toy_plugin
+
+    kept = toy_plugin.ToyAgent.load(tmp_path / "run" / "best")
+    assert kept.num_timesteps == best["global_step"]
+    scored = rl("evaluate", "run", "--best", "--episodes", "2", "--json")
+    assert scored.code == 0, scored.err
+
+    assert rl("train", "toy", "--run-dir", "plain", "--steps", "200").code == 0
+    missing = rl("evaluate", "plain", "--best")
+    assert missing.code == 2 and "no best/" in missing.err
+
+
+def test_eval_callback_without_a_run_directory_keeps_its_history():
+    import toy_plugin
+
+    from rl_core.periodic_evaluation import EvalCallback
+
+    evaluation = EvalCallback("CartPole-v1", every=200, episodes=2)
+    agent = toy_plugin.ToyAgent(toy_plugin.ToyConfig(device="cpu"))
+    agent.learn(600, callbacks=[evaluation])
+    assert [r["global_step"] for r in evaluation.history] == [200, 400, 600]
+    assert evaluation.best_return == max(r["eval/episodic_return"] for r in evaluation.history)

@@ -194,9 +194,16 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         stochastic: Annotated[
             bool, typer.Option(help="Sample actions instead of acting greedily.")
         ] = False,
+        best: Annotated[
+            bool, typer.Option(help="The best policy of the evaluations during training.")
+        ] = False,
     ) -> None:
         """Run a trained policy and report its return."""
         algo, data, policy_path = locate_saved(run_dir)
+        if best:
+            from rl_core.periodic_evaluation import best_policy_dir
+
+            policy_path = best_policy_dir(run_dir)
         spec = _installed_spec(registry, algo, run_dir)
         cfg = config_from_dict(spec.config_cls, data)
         if episodes is None:

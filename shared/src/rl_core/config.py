@@ -48,6 +48,11 @@ class BaseConfig:
     """How many of the newest checkpoints to keep."""
     eval_episodes: int = 10
     """Episodes of the final greedy evaluation."""
+    eval_every: int = 0
+    """Environment steps between greedy evaluations during training (0: none). Each logs
+    eval/episodic_return (and eval/success_rate) and keeps the best policy in best/."""
+    eval_every_episodes: int = 5
+    """Episodes of each evaluation during training (see eval_every)."""
 
     def __post_init__(self) -> None:
         if self.total_steps < 0:
@@ -58,6 +63,10 @@ class BaseConfig:
             raise ValueError("keep_checkpoints must be >= 1")
         if self.eval_episodes < 0:
             raise ValueError("eval_episodes must be >= 0")
+        if self.eval_every < 0:
+            raise ValueError("eval_every must be >= 0")
+        if self.eval_every_episodes < 1:
+            raise ValueError("eval_every_episodes must be >= 1")
 
 
 # --------------------------------------------------------------------------- help

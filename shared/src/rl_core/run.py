@@ -291,15 +291,25 @@ class RunDirectory:
 
     def save_policy(self, write: Callable[[Path], None]) -> Path:
         """Write the final policy atomically to ``policy/``."""
-        tmp = self.path / f".tmp-{POLICY_DIR}-{os.getpid()}"
+        return self.publish_dir(POLICY_DIR, write)
+
+    def publish_dir(self, name: str, write: Callable[[Path], None]) -> Path:
+        """Have ``write(dir)`` fill a fresh directory, then replace ``<run>/<name>`` with it
+        (``policy/``, ``best/``): a kill leaves the old one or the new one, complete."""
+        target = self.path / name
+        tmp = self.path / f".tmp-{name}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        write(tmp)
-        _fsync_tree(tmp)
-        if self.policy_dir.exists():
-            shutil.rmtree(self.policy_dir)
-        os.replace(tmp, self.policy_dir)
-        return self.policy_dir
+        try:
+            write(tmp)
+            _fsync_tree(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+        return target
 
     def policy_source(self) -> Path:
         """The final policy, or the newest checkpoint of an unfinished run."""

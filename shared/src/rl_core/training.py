@@ -58,8 +58,20 @@ def train_agent(
         keep_checkpoints=config.keep_checkpoints,
         progress=bar,
     )
+    extra = list(callbacks or [])
+    if config.eval_every > 0:
+        from rl_core.periodic_evaluation import EvalCallback
+
+        evaluation = EvalCallback(
+            config.env,
+            config.env_kwargs,
+            every=config.eval_every,
+            episodes=config.eval_every_episodes,
+            run=run,
+        )
+        extra.insert(0, evaluation)
     try:
-        agent.learn(config.total_steps - agent.num_timesteps, [run_callback, *(callbacks or [])])
+        agent.learn(config.total_steps - agent.num_timesteps, [run_callback, *extra])
     finally:
         run.close()
     if agent.num_timesteps >= config.total_steps and not run_callback.interrupted:

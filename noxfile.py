@@ -58,9 +58,11 @@ def _local_closure(name: str) -> list[Path]:
 def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> None:
     # Workspace packages are not on PyPI: install them from their folders together,
     # so the resolver takes rl-core from here and everything else from the registry.
-    # rl-core comes with its `video` extra (the tests record GIFs) and `ray` (the
-    # distributed runners are tested on a local Ray instance).
-    specs = [f"{f}[video,ray]" if f == MEMBERS["rl-core"] else str(f) for f in folders]
+    # rl-core comes with its `video` extra (the tests record GIFs and MP4s) and `ray`
+    # (the distributed runners are tested on a local Ray instance).
+    # rl-cli comes with `tune` (Optuna, for `rl tune`).
+    extras = {MEMBERS["rl-core"]: "[video,ray]", MEMBERS["rl-cli"]: "[tune]"}
+    specs = [f"{f}{extras.get(f, '')}" for f in folders]
     session.install(*specs, "pytest>=8", *extra)
 
 

@@ -6,6 +6,7 @@ covered as soon as it is installed.
 
 from __future__ import annotations
 
+import contextlib
 import tomllib
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 from rl_cli.configs import preset_settings
 from rl_core.config import apply_overrides, config_from_dict, config_to_toml
+from rl_core.errors import ConfigError
 from rl_core.plugins import load_algorithms
 from rl_core.run import RunDirectory
 
@@ -121,3 +123,21 @@ def test_cli_trains_on_the_default_env_and_another(algo, env, tmp_path, monkeypa
     assert config["env"] == (env or REGISTRY.get(algo).default_env)
     assert (tmp_path / "run" / "evaluation.json").is_file(), err
     assert run.checkpoints() and run.policy_dir.is_dir()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_search_spaces_name_real_settings(spec):
+    from rl_cli.tuning import default_space, parse_space
+
+    if spec.search_space is None:
+        pytest.skip(f"{spec.name} declares no search space")
+    dims = parse_space(default_space(spec), spec.config_cls)
+    for dim in dims:
+        # Settings depend on each other (a minibatch must divide the rollout), so not every
+        # value fits the defaults; some must, or the dimension is of the wrong type.
+        values = dim.choices if dim.choices is not None else (dim.low, dim.high)
+        accepted = []
+        for value in values:
+            with contextlib.suppress(ConfigError):
+                accepted.append(apply_overrides(spec.config_cls(), {dim.name: value}))
+        assert accepted, f"{spec.name}: no value of {dim.name} fits the defaults"

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rl_cli import configs
-from rl_core.config import config_from_dict
+from rl_core.config import config_from_dict, load_toml
 from rl_core.errors import ConfigError, RLError
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.run import RunDirectory, locate_saved
@@ -215,6 +215,120 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             out.print(_format_result(result))
             if video:
                 out.print(f"video: {video}")
+
+    @app.command()
+    def tune(
+        algo: Annotated[str, typer.Argument(help="Algorithm name (see `rl list`).")],
+        env: Annotated[str | None, typer.Option(help="Gymnasium environment id.")] = None,
+        trials: Annotated[int, typer.Option(help="Finished trials the study should hold.")] = 20,
+        steps: Annotated[int | None, typer.Option(help="Environment steps per trial.")] = None,
+        timeout: Annotated[
+            float | None, typer.Option(help="Stop starting trials after this many seconds.")
+        ] = None,
+        eval_every: Annotated[
+            int | None,
+            typer.Option(help="Env steps between a trial's evaluations (default: steps / 10)."),
+        ] = None,
+        study_dir: Annotated[
+            Path | None,
+            typer.Option(help="The study's folder; an existing one is continued."),
+        ] = None,
+        out_file: Annotated[
+            Path | None, typer.Option("--out", help="Write the best settings (TOML) here.")
+        ] = None,
+        space: Annotated[
+            Path | None, typer.Option(help="A search space TOML instead of the package's.")
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option(help="Seed of every trial and the sampler.")
+        ] = None,
+        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+        preset: Annotated[
+            str | None,
+            typer.Option(help="A preset the package ships (default: the env's; none: no preset)."),
+        ] = None,
+        set_: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="A setting every trial shares: key=value (repeatable)."),
+        ] = None,
+        distributed: Annotated[
+            str | None, typer.Option(help="Run trials in parallel: ray.")
+        ] = None,
+        num_workers: Annotated[
+            int, typer.Option(help="Trials at a time with --distributed ray.")
+        ] = 2,
+        ray_address: Annotated[
+            str | None, typer.Option(help="A running Ray cluster (default: start a local one).")
+        ] = None,
+    ) -> None:
+        """Search settings with Optuna (TPE, median pruning); the study resumes if killed."""
+        from rl_cli import tuning
+
+        spec = registry.get(algo)
+        tuning.require_optuna()
+        if trials < 1:
+            raise ConfigError("--trials must be >= 1")
+        composed = configs.compose_config(
+            spec,
+            preset=preset,
+            flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
+            overrides=set_ or [],
+        )
+        base = composed.config
+        if composed.picked:
+            err.print(f"preset {composed.preset} for {base.env} (--preset none to tune without)")
+        configs.check_env(base)
+        dims = tuning.parse_space(
+            load_toml(space) if space is not None else tuning.default_space(spec), spec.config_cls
+        )
+        every = eval_every or max(base.total_steps // 10, 1)
+        folder = study_dir or tuning.default_study_dir(spec.name, base.env)
+        options = None
+        if distributed is not None:
+            from rl_core.distributed import DistributedOptions, require_ray
+
+            options = DistributedOptions(
+                backend=distributed, num_workers=num_workers, address=ray_address
+            )
+            require_ray()
+        study = tuning.open_study(folder, base.seed)
+        err.print(
+            f"study {folder}: {tuning.finished_trials(study)} of {trials} trials finished; "
+            f"searching {', '.join(d.name for d in dims)}"
+        )
+
+        def show(study, trial) -> None:
+            value = "" if trial.value is None else f", return {trial.value:.2f}"
+            params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in trial.params.items())  # fmt: skip
+            note = trial.user_attrs.get("invalid")
+            why = f" (invalid: {note})" if note else ""
+            out.print(f"trial {trial.number}: {trial.state.name.lower()}{value}{why}  ({params})")
+
+        if options is None:
+            tuner = tuning.Tuner(spec, base, dims, folder, every)
+            tuning.optimize(tuner, study, trials, timeout, callbacks=[show])
+        else:
+            from rl_core.distributed import ray_cluster
+
+            with ray_cluster(options) as ray:
+                worker = ray.remote(num_cpus=1)(tuning.ray_worker)
+                refs = [
+                    worker.remote(spec.name, base, dims, folder.resolve(), every, trials,
+                                  timeout, base.seed + i)
+                    for i in range(options.num_workers)
+                ]  # fmt: skip
+                ray.get(refs)
+            for trial in tuning.open_study(folder, base.seed, resume_stale=False).trials:
+                if trial.state.is_finished():
+                    show(study, trial)
+        study = tuning.open_study(folder, base.seed, resume_stale=False)
+        best = tuning.write_best(study, spec, base, out_file or folder / tuning.BEST_FILE)
+        if best is None:
+            err.print("no trial finished; nothing to write")
+            raise typer.Exit(1)
+        out.print(f"best: trial {study.best_trial.number}, return {study.best_value:.2f}")
+        out.print(f"wrote {best}; train with `rl train {spec.name} --config {best}`")
 
     @app.command()
     def plot(

@@ -74,6 +74,8 @@ class AlgorithmSpec:
             ``train_fn(config, run, options)`` with
             :class:`~rl_core.distributed.DistributedOptions`; what
             ``rl train --distributed`` offers for this algorithm.
+        search_space: what ``rl tune`` searches by default: a mapping (or a TOML file) of
+            setting name to ``{low, high, log}`` or ``{choices}`` (see ``rl_cli.tuning``).
     """
 
     name: str
@@ -83,6 +85,7 @@ class AlgorithmSpec:
     load_policy: Callable[[Path], Policy]
     presets: Mapping[str, Path] = field(default_factory=dict)
     distributed: Mapping[str, Callable[[Any, RunDirectory, Any], Any]] = field(default_factory=dict)
+    search_space: Mapping[str, Any] | Path | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -104,6 +107,7 @@ class AlgorithmSpec:
         config_cls: type[BaseConfig],
         presets: Mapping[str, Path] | None = None,
         distributed: Mapping[str, str] | None = None,
+        search_space: Mapping[str, Any] | Path | None = None,
     ) -> AlgorithmSpec:
         """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
 
@@ -135,7 +139,10 @@ class AlgorithmSpec:
             return agent_class().load(path, device=configured_device() or "cpu")
 
         runners = {backend: runner(target) for backend, target in (distributed or {}).items()}
-        return cls(name, summary, config_cls, train, load_policy, dict(presets or {}), runners)
+        return cls(
+            name, summary, config_cls, train, load_policy, dict(presets or {}), runners,
+            search_space,
+        )  # fmt: skip
 
     @property
     def default_env(self) -> str:

@@ -40,7 +40,8 @@ class NonFiniteLossError(RLError):
     exit_code = 3
 
 
-def install_hint(extra: str) -> str:
-    """How to install an optional extra of rl-core, as a command that works from a clone
-    of the rl repository (its packages are installed from their folders, not an index)."""
-    return f"uv sync --extra {extra} (in a clone of rl), or pip install './shared[{extra}]'"
+def install_hint(extra: str, folder: str = "shared") -> str:
+    """How to install the optional extra ``extra`` of the package in ``folder`` (rl-core's
+    by default), as a command that works from a clone of the rl repository: its packages
+    are installed from their folders, not from a package index."""
+    return f"uv sync --extra {extra} (in a clone of rl), or pip install './{folder}[{extra}]'"

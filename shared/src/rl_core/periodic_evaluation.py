@@ -78,8 +78,9 @@ class EvalCallback(Callback):
         if step < self._next:
             return True
         self._next = (step // self.every + 1) * self.every
-        self.evaluate(agent, step)
-        return True
+        record = self.evaluate(agent, step)
+        listeners = self.run.evaluation_listeners if self.run is not None else []
+        return all([listener(record) is not False for listener in listeners])
 
     def evaluate(self, agent: Agent, step: int) -> dict[str, Any]:
         """Evaluate now; log, and keep the policy if it is the best so far."""

@@ -89,6 +89,9 @@ class RunDirectory:
         """Whether training shows a live progress display (the CLI turns it on)."""
         self.interrupted = False
         """Set when training stopped on Ctrl-C (a checkpoint was written)."""
+        self.evaluation_listeners: list[Callable[[Mapping[str, Any]], bool | None]] = []
+        """Called with each evaluation record logged during training (``eval_every``);
+        one returning False stops training there (how ``rl tune`` prunes a trial)."""
         self._tb_writer: Any = None
 
     # ------------------------------------------------------------ create / open

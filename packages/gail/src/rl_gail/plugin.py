@@ -10,6 +10,7 @@ import typer
 from rl_core import AlgorithmSpec, hookimpl
 from rl_gail.config import GAILConfig
 
+SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -22,6 +23,7 @@ def register_algorithms(register):
             summary="Generative Adversarial Imitation Learning: PPO rewarded by a discriminator.",
             config_cls=GAILConfig,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
         )
     )
 

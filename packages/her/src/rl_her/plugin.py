@@ -7,6 +7,7 @@ from pathlib import Path
 from rl_core import AlgorithmSpec, hookimpl
 from rl_her.config import HERConfig
 
+SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -20,5 +21,6 @@ def register_algorithms(register):
             "DDPG/TD3 (Box) on goal envs.",
             config_cls=HERConfig,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
         )
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from rl_core import AlgorithmSpec, hookimpl
 from rl_mpo.config import MPOConfig
 
+SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -19,5 +20,6 @@ def register_algorithms(register):
             summary="Maximum a Posteriori Policy Optimisation: decoupled-KL MPO, Box or Discrete.",
             config_cls=MPOConfig,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
         )
     )

@@ -9,6 +9,7 @@ from rl_core import AlgorithmSpec, hookimpl
 from rl_ngu_agent57.config import Agent57Config, NGUConfig
 
 RUNNERS = {"ray": "rl_ngu_agent57.distributed:train_on_ray"}
+SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -21,6 +22,7 @@ def register_algorithms(register):
             summary="Never Give Up: R2D2 + episodic/RND intrinsic reward over N policies.",
             config_cls=NGUConfig,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
             distributed=RUNNERS,
         )
     )
@@ -31,6 +33,7 @@ def register_algorithms(register):
             summary="Agent57: NGU with split Q heads, Retrace and a UCB meta-controller.",
             config_cls=Agent57Config,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
             distributed=RUNNERS,
         )
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from rl_core import AlgorithmSpec, hookimpl
 from rl_ppo.config import PPOConfig
 
+SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 
 
@@ -19,6 +20,7 @@ def register_algorithms(register):
             summary="Proximal Policy Optimization: clipped surrogate, GAE, any Box/Discrete env.",
             config_cls=PPOConfig,
             presets=PRESETS,
+            search_space=SEARCH_SPACE,
             distributed={"ray": "rl_ppo.distributed:train_on_ray"},
         )
     )

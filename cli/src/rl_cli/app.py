@@ -216,6 +216,37 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             if video:
                 out.print(f"video: {video}")
 
+    @app.command("export")
+    def export_command(
+        run_dir: Annotated[
+            Path, typer.Argument(help="A run directory, or a directory `agent.save` wrote.")
+        ],
+        out_path: Annotated[
+            Path, typer.Option("--out", help="SavedModel directory or .tflite file to write.")
+        ],
+        fmt: Annotated[str, typer.Option("--format", help="savedmodel or tflite.")] = "savedmodel",
+        best: Annotated[
+            bool, typer.Option(help="The best policy of the evaluations during training.")
+        ] = False,
+    ) -> None:
+        """Export the greedy policy for plain TensorFlow or TFLite (signature serving_default)."""
+        from rl_core.export import FORMATS, export_policy
+
+        if fmt not in FORMATS:
+            raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        algo, _, policy_path = locate_saved(run_dir)
+        spec = _installed_spec(registry, algo, run_dir)
+        if spec.export is None:
+            raise RLError(f"{spec.name} policies cannot be exported yet")
+        if best:
+            from rl_core.periodic_evaluation import best_policy_dir
+
+            policy_path = best_policy_dir(run_dir)
+        serving = spec.export(spec.load_policy(policy_path))
+        written = export_policy(serving, out_path, fmt)
+        out.print(f"wrote {written} ({fmt}, signature serving_default: "
+                  f"{', '.join(serving.inputs)} -> actions)")  # fmt: skip
+
     @app.command()
     def tune(
         algo: Annotated[str, typer.Argument(help="Algorithm name (see `rl list`).")],

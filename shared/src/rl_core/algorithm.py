@@ -76,6 +76,9 @@ class AlgorithmSpec:
             ``rl train --distributed`` offers for this algorithm.
         search_space: what ``rl tune`` searches by default: a mapping (or a TOML file) of
             setting name to ``{low, high, log}`` or ``{choices}`` (see ``rl_cli.tuning``).
+        export: ``export(policy)``: the loaded policy's greedy
+            :class:`~rl_core.export.ServingFunction`, for ``rl export``; None where the
+            algorithm cannot be exported yet.
     """
 
     name: str
@@ -86,6 +89,7 @@ class AlgorithmSpec:
     presets: Mapping[str, Path] = field(default_factory=dict)
     distributed: Mapping[str, Callable[[Any, RunDirectory, Any], Any]] = field(default_factory=dict)
     search_space: Mapping[str, Any] | Path | None = None
+    export: Callable[[Policy], Any] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -108,6 +112,7 @@ class AlgorithmSpec:
         presets: Mapping[str, Path] | None = None,
         distributed: Mapping[str, str] | None = None,
         search_space: Mapping[str, Any] | Path | None = None,
+        export: str | None = None,
     ) -> AlgorithmSpec:
         """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
 
@@ -115,8 +120,9 @@ class AlgorithmSpec:
         ``load_policy`` its ``load`` on the device this process already uses (the
         training device, for the evaluation after ``rl train``; TensorFlow cannot switch
         devices within a process), else on the CPU; ``distributed`` names runners the same
-        way (``{"ray": "rl_ppo.distributed:train_on_ray"}``). Modules are imported on
-        first use, so the plugin module that registers the spec stays free of TensorFlow.
+        way (``{"ray": "rl_ppo.distributed:train_on_ray"}``), and ``export`` the function
+        that describes a loaded agent's greedy policy for ``rl export``
+        (``"rl_ppo.export:serving_function"``). Modules are imported on first use, so the plugin module that registers the spec stays free of TensorFlow.
         """
 
         def agent_class():
@@ -138,10 +144,13 @@ class AlgorithmSpec:
 
             return agent_class().load(path, device=configured_device() or "cpu")
 
+        def export_policy(policy):
+            return _import(export)(policy)
+
         runners = {backend: runner(target) for backend, target in (distributed or {}).items()}
         return cls(
             name, summary, config_cls, train, load_policy, dict(presets or {}), runners,
-            search_space,
+            search_space, export_policy if export else None,
         )  # fmt: skip
 
     @property

@@ -24,6 +24,7 @@ def register_algorithms(register):
             config_cls=GAILConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,
+            export="rl_ppo.export:serving_function",
         )
     )
 

@@ -21,6 +21,7 @@ def register_algorithms(register):
             config_cls=PPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,
+            export="rl_ppo.export:serving_function",
             distributed={"ray": "rl_ppo.distributed:train_on_ray"},
         )
     )

@@ -2,7 +2,8 @@
 
 Run from anywhere before ``mkdocs build``::
 
-    .venv/bin/python docs/generate.py
+    uv run python docs/generate.py            # docs/generated/
+    uv run python docs/generate.py --readme   # and README.md's headline table
 
 It rewrites ``docs/generated/`` (gitignored) from scratch, so running it twice gives
 the same files:
@@ -14,7 +15,12 @@ the same files:
   ``docs/algorithms/<algo>.template.md``: the template with the settings table,
   presets and benchmark rows filled in;
 - ``cli.md``: the ``rl`` command reference, walked from the Typer app itself;
-- ``benchmarks.md`` (a copy of ``benchmarks/RESULTS.md``) and ``plots/*.png``.
+- ``benchmarks.md`` (a copy of ``benchmarks/RESULTS.md``) and ``plots/*.png``;
+- ``headlines.md`` (the headline figures, from the rows of ``benchmarks/RESULTS.md``
+  that ``benchmarks/headlines.toml`` names) and ``packages.md`` (every workspace
+  package, from its pyproject), which ``docs/index.md`` includes; with ``--readme``
+  the same headline table is written into ``README.md`` between its markers
+  (``docs/headlines.py``).
 
 Nothing here imports TensorFlow: the plugin modules and Config classes are
 import-light, and no agent is built, trained or loaded.
@@ -22,6 +28,7 @@ import-light, and no agent is built, trained or loaded.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import re
 import shutil
@@ -29,6 +36,8 @@ import sys
 import typing
 from pathlib import Path
 from typing import Any
+
+import headlines  # docs/headlines.py, beside this script
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -336,14 +345,30 @@ def cli_page() -> str:
 # ------------------------------------------------------------------------------ main
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from rl_core.plugins import load_algorithms
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also rewrite README.md's headline table (between its headlines markers)",
+    )
+    args = parser.parse_args(argv)
+
+    _, registry = load_algorithms()
+    default_envs = {spec.name: spec.default_env for spec in registry.specs()}
+    try:
+        # Before anything is deleted: a spec'd row missing from RESULTS.md stops here.
+        docs_headlines = headlines.docs_table(default_envs)
+        readme_headlines = headlines.readme_table(default_envs) if args.readme else ""
+    except headlines.HeadlineError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
 
-    _, registry = load_algorithms()
     written = []
     for spec in registry.specs():
         path = OUT / f"settings-{spec.name}.md"
@@ -367,6 +392,27 @@ def main() -> None:
         for png in sorted(PLOTS.glob("*.png")):
             shutil.copy2(png, OUT / "plots" / png.name)
             written.append(OUT / "plots" / png.name)
+
+    path = OUT / "headlines.md"
+    write(
+        path,
+        NOTICE.format(source="`benchmarks/RESULTS.md` and `benchmarks/headlines.toml`")
+        + docs_headlines,
+    )
+    written.append(path)
+    path = OUT / "packages.md"
+    write(
+        path,
+        NOTICE.format(source="the workspace members' `pyproject.toml`")
+        + headlines.packages_table(),
+    )
+    written.append(path)
+    if args.readme:
+        text = headlines.README.read_text(encoding="utf-8")
+        new = headlines.rewrite_readme(text, readme_headlines)
+        if new != text:
+            headlines.README.write_text(new, encoding="utf-8")
+        written.append(headlines.README)
 
     if "tensorflow" in sys.modules:
         raise SystemExit(

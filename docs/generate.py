@@ -120,19 +120,44 @@ def settings_table(config_cls: type) -> str:
 
 
 def presets_section(spec: Any, heading: str = "##") -> str:
+    from rl_cli.configs import preset_envs, preset_help
+
     if not spec.presets:
         return f"`{spec.name}` ships no presets."
     parts = [
-        f"Use a preset with `rl train {spec.name} --preset NAME` (or `rl config {spec.name} "
-        "--preset NAME` to see the resulting settings). A preset is applied on top of the "
-        "defaults and below `--config`, the flags and `--set`; an `[only.<algo>]` table "
-        "in a preset applies to that algorithm alone."
+        f"`rl train {spec.name}` picks the preset made for the env it trains on and says so "
+        f"(`preset NAME for ENV`); `--preset NAME` names one whatever the env, and "
+        f"`--preset none` trains on the plain defaults. `rl config {spec.name} --env ID` "
+        "prints the settings that result. A preset is applied on top of the defaults and "
+        "below `--config`, the flags and `--set`; an `[only.<algo>]` table in a preset "
+        "applies to that algorithm alone, and its `[preset]` table says which env ids it "
+        "is for (without one: the env its `env` setting names)."
     ]
     for name in sorted(spec.presets):
         path = Path(spec.presets[name])
         body = path.read_text(encoding="utf-8").strip()
-        parts.append(f"{heading} `{name}`\n\n`{path.name}`:\n\n```toml\n{body}\n```")
+        envs = preset_envs(spec, name)
+        about = preset_help(spec, name)
+        picked = (
+            "Picked for " + ", ".join(f"`{e}`" for e in envs) + "."
+            if envs
+            else f"Used only when named (`--preset {name}`)."
+        )
+        if about:
+            picked = f"{cell(about)} {picked}"
+        parts.append(f"{heading} `{name}`\n\n{picked}\n\n`{path.name}`:\n\n```toml\n{body}\n```")
     return "\n\n".join(parts)
+
+
+def default_run(spec: Any) -> str:
+    """What a bare `rl train <algo>` trains with: the defaults, or the preset picked for
+    the default env."""
+    from rl_cli.configs import preset_for_env
+
+    preset = preset_for_env(spec, spec.default_env)
+    if preset is None:
+        return "the defaults below"
+    return f"preset `{preset}`, picked for it (`--preset none`: the defaults below)"
 
 
 def settings_page(spec: Any) -> str:
@@ -230,6 +255,7 @@ def algorithm_page(spec: Any, template: Path) -> str:
         "benchmark_plots": benchmark_plots(spec.name, prefix="../"),
         "summary": spec.summary,
         "default_env": spec.default_env,
+        "default_run": default_run(spec),
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -334,9 +360,11 @@ def cli_page() -> str:
         "Bad input (an unknown algorithm, setting, type, environment id or run directory) "
         "is reported as one line on stderr with exit code 2, never a traceback.\n",
         "Settings are applied in this order, later ones winning: the algorithm's defaults "
-        "< `--preset` < `--config FILE.toml` < `--env`/`--steps`/`--seed`/`--device` "
-        "< `--set key=value`. The settings themselves are listed on each algorithm's "
-        "settings page, for example [PPO settings](settings-ppo.md).\n",
+        "< the preset (`--preset NAME`, or else the one the package ships for the env; "
+        "`--preset none`: no preset) < `--config FILE.toml` < "
+        "`--env`/`--steps`/`--seed`/`--device` < `--set key=value`. The settings "
+        "themselves are listed on each algorithm's settings page, for example "
+        "[PPO settings](settings-ppo.md).\n",
     ]
     lines += _walk(["rl"], root, 1)
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 Run from anywhere before ``mkdocs build``::
 
-    .venv/bin/python docs/generate.py
+    uv run python docs/generate.py            # docs/generated/
+    uv run python docs/generate.py --readme   # and README.md's headline table
 
 It rewrites ``docs/generated/`` (gitignored) from scratch, so running it twice gives
 the same files:
@@ -14,7 +15,12 @@ the same files:
   ``docs/algorithms/<algo>.template.md``: the template with the settings table,
   presets and benchmark rows filled in;
 - ``cli.md``: the ``rl`` command reference, walked from the Typer app itself;
-- ``benchmarks.md`` (a copy of ``benchmarks/RESULTS.md``) and ``plots/*.png``.
+- ``benchmarks.md`` (a copy of ``benchmarks/RESULTS.md``) and ``plots/*.png``;
+- ``headlines.md`` (the headline figures, from the rows of ``benchmarks/RESULTS.md``
+  that ``benchmarks/headlines.toml`` names) and ``packages.md`` (every workspace
+  package, from its pyproject), which ``docs/index.md`` includes; with ``--readme``
+  the same headline table is written into ``README.md`` between its markers
+  (``docs/headlines.py``).
 
 Nothing here imports TensorFlow: the plugin modules and Config classes are
 import-light, and no agent is built, trained or loaded.
@@ -22,6 +28,7 @@ import-light, and no agent is built, trained or loaded.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import re
 import shutil
@@ -29,6 +36,8 @@ import sys
 import typing
 from pathlib import Path
 from typing import Any
+
+import headlines  # docs/headlines.py, beside this script
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -111,19 +120,44 @@ def settings_table(config_cls: type) -> str:
 
 
 def presets_section(spec: Any, heading: str = "##") -> str:
+    from rl_cli.configs import preset_envs, preset_help
+
     if not spec.presets:
         return f"`{spec.name}` ships no presets."
     parts = [
-        f"Use a preset with `rl train {spec.name} --preset NAME` (or `rl config {spec.name} "
-        "--preset NAME` to see the resulting settings). A preset is applied on top of the "
-        "defaults and below `--config`, the flags and `--set`; an `[only.<algo>]` table "
-        "in a preset applies to that algorithm alone."
+        f"`rl train {spec.name}` picks the preset made for the env it trains on and says so "
+        f"(`preset NAME for ENV`); `--preset NAME` names one whatever the env, and "
+        f"`--preset none` trains on the plain defaults. `rl config {spec.name} --env ID` "
+        "prints the settings that result. A preset is applied on top of the defaults and "
+        "below `--config`, the flags and `--set`; an `[only.<algo>]` table in a preset "
+        "applies to that algorithm alone, and its `[preset]` table says which env ids it "
+        "is for (without one: the env its `env` setting names)."
     ]
     for name in sorted(spec.presets):
         path = Path(spec.presets[name])
         body = path.read_text(encoding="utf-8").strip()
-        parts.append(f"{heading} `{name}`\n\n`{path.name}`:\n\n```toml\n{body}\n```")
+        envs = preset_envs(spec, name)
+        about = preset_help(spec, name)
+        picked = (
+            "Picked for " + ", ".join(f"`{e}`" for e in envs) + "."
+            if envs
+            else f"Used only when named (`--preset {name}`)."
+        )
+        if about:
+            picked = f"{cell(about)} {picked}"
+        parts.append(f"{heading} `{name}`\n\n{picked}\n\n`{path.name}`:\n\n```toml\n{body}\n```")
     return "\n\n".join(parts)
+
+
+def default_run(spec: Any) -> str:
+    """What a bare `rl train <algo>` trains with: the defaults, or the preset picked for
+    the default env."""
+    from rl_cli.configs import preset_for_env
+
+    preset = preset_for_env(spec, spec.default_env)
+    if preset is None:
+        return "the defaults below"
+    return f"preset `{preset}`, picked for it (`--preset none`: the defaults below)"
 
 
 def settings_page(spec: Any) -> str:
@@ -221,6 +255,7 @@ def algorithm_page(spec: Any, template: Path) -> str:
         "benchmark_plots": benchmark_plots(spec.name, prefix="../"),
         "summary": spec.summary,
         "default_env": spec.default_env,
+        "default_run": default_run(spec),
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -325,9 +360,11 @@ def cli_page() -> str:
         "Bad input (an unknown algorithm, setting, type, environment id or run directory) "
         "is reported as one line on stderr with exit code 2, never a traceback.\n",
         "Settings are applied in this order, later ones winning: the algorithm's defaults "
-        "< `--preset` < `--config FILE.toml` < `--env`/`--steps`/`--seed`/`--device` "
-        "< `--set key=value`. The settings themselves are listed on each algorithm's "
-        "settings page, for example [PPO settings](settings-ppo.md).\n",
+        "< the preset (`--preset NAME`, or else the one the package ships for the env; "
+        "`--preset none`: no preset) < `--config FILE.toml` < "
+        "`--env`/`--steps`/`--seed`/`--device` < `--set key=value`. The settings "
+        "themselves are listed on each algorithm's settings page, for example "
+        "[PPO settings](settings-ppo.md).\n",
     ]
     lines += _walk(["rl"], root, 1)
     return "\n".join(lines)
@@ -336,14 +373,30 @@ def cli_page() -> str:
 # ------------------------------------------------------------------------------ main
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from rl_core.plugins import load_algorithms
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also rewrite README.md's headline table (between its headlines markers)",
+    )
+    args = parser.parse_args(argv)
+
+    _, registry = load_algorithms()
+    default_envs = {spec.name: spec.default_env for spec in registry.specs()}
+    try:
+        # Before anything is deleted: a spec'd row missing from RESULTS.md stops here.
+        docs_headlines = headlines.docs_table(default_envs)
+        readme_headlines = headlines.readme_table(default_envs) if args.readme else ""
+    except headlines.HeadlineError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
 
-    _, registry = load_algorithms()
     written = []
     for spec in registry.specs():
         path = OUT / f"settings-{spec.name}.md"
@@ -367,6 +420,27 @@ def main() -> None:
         for png in sorted(PLOTS.glob("*.png")):
             shutil.copy2(png, OUT / "plots" / png.name)
             written.append(OUT / "plots" / png.name)
+
+    path = OUT / "headlines.md"
+    write(
+        path,
+        NOTICE.format(source="`benchmarks/RESULTS.md` and `benchmarks/headlines.toml`")
+        + docs_headlines,
+    )
+    written.append(path)
+    path = OUT / "packages.md"
+    write(
+        path,
+        NOTICE.format(source="the workspace members' `pyproject.toml`")
+        + headlines.packages_table(),
+    )
+    written.append(path)
+    if args.readme:
+        text = headlines.README.read_text(encoding="utf-8")
+        new = headlines.rewrite_readme(text, readme_headlines)
+        if new != text:
+            headlines.README.write_text(new, encoding="utf-8")
+        written.append(headlines.README)
 
     if "tensorflow" in sys.modules:
         raise SystemExit(

@@ -17,7 +17,8 @@ def register_algorithms(register):
         AlgorithmSpec.for_agent(
             "rl_mpo.agent:MPO",
             name="mpo",
-            summary="Maximum a Posteriori Policy Optimisation: decoupled-KL MPO, Box or Discrete.",
+            summary="Maximum a Posteriori Policy Optimisation (decoupled KL): MLPs on flat Box "
+            "observations, Box or Discrete actions.",
             config_cls=MPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -17,7 +17,8 @@ def register_algorithms(register):
         AlgorithmSpec.for_agent(
             "rl_ppo.agent:PPO",
             name="ppo",
-            summary="Proximal Policy Optimization: clipped surrogate, GAE, any Box/Discrete env.",
+            summary="Proximal Policy Optimization: clipped surrogate, GAE; an MLP on flat Box "
+            "observations (images are flattened), Discrete or Box actions.",
             config_cls=PPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -290,3 +290,16 @@ def test_a_module_whose_import_fails_is_one_line(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigError, match="needs 'no_such_dependency_xyz'"):
         make_env("half_installed:Env-v0")
+
+
+def test_a_module_in_the_working_directory_is_found_without_pythonpath(tmp_path, monkeypatch):
+    # `rl` is a console script: its sys.path starts at its own folder, not the cwd.
+    (tmp_path / "cwd_envs_xyz.py").write_text(
+        "import gymnasium as gym\ndef make():\n    return gym.make('CartPole-v1')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    env = make_env("cwd_envs_xyz:make")
+    assert env.spec is not None
+    env.close()
+    assert sys.path[-1] == str(tmp_path)

@@ -122,7 +122,8 @@ class AlgorithmSpec:
         devices within a process), else on the CPU; ``distributed`` names runners the same
         way (``{"ray": "rl_ppo.distributed:train_on_ray"}``), and ``export`` the function
         that describes a loaded agent's greedy policy for ``rl export``
-        (``"rl_ppo.export:serving_function"``). Modules are imported on first use, so the plugin module that registers the spec stays free of TensorFlow.
+        (``"rl_ppo.export:serving_function"``). Modules are imported on first use, so the
+        plugin module that registers the spec stays free of TensorFlow.
         """
 
         def agent_class():

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -97,7 +99,7 @@ _EXTRAS = {
 
 def _import_env_module(env_id: str, module: str) -> Any:
     try:
-        return importlib.import_module(module)
+        return _import_from_here_too(module)
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if not missing or not (module == missing or module.startswith(missing + ".")):
@@ -112,6 +114,29 @@ def _import_env_module(env_id: str, module: str) -> Any:
         raise ConfigError(
             f"environment {env_id!r}: importing {module!r} failed: {type(exc).__name__}: {exc}"
         ) from None
+
+
+def _import_from_here_too(module: str) -> Any:
+    """Import ``module``; if it is not on the path, also look in the current directory.
+
+    ``rl`` runs as a console script, whose path starts at its own folder rather than
+    the working directory, so a user's ``my_envs.py`` beside them would not be found.
+    The working directory goes last, so it never shadows an installed package.
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = module.partition(".")[0]
+        here = os.getcwd()
+        if exc.name != top or here in sys.path or not _is_module_in(here, top):
+            raise
+        sys.path.append(here)
+        return importlib.import_module(module)
+
+
+def _is_module_in(folder: str, name: str) -> bool:
+    base = os.path.join(folder, name)
+    return os.path.isfile(base + ".py") or os.path.isdir(base)
 
 
 def find_env_spec(env_id: str) -> EnvSpec:

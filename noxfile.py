@@ -94,7 +94,8 @@ for _dist, _folder in MEMBERS.items():
 def tests_integration(session: nox.Session) -> None:
     """Cross-package tests: every installed plugin, the example plugin in a fresh env."""
     # uv builds the fresh virtualenv that the example-plugin test installs into.
-    _install_local(session, list(MEMBERS.values()), "uv>=0.8")
+    # The onnx extra: `rl export --format onnx` is tested there.
+    _install_local(session, list(MEMBERS.values()), "uv>=0.8", "tf2onnx>=1.16", "onnxruntime>=1.17")
     session.run("pytest", "tests", "-p", "no:cacheprovider", *session.posargs)
 
 

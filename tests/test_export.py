@@ -118,3 +118,15 @@ def test_recurrent_policies_say_plainly_that_they_cannot_be_exported_yet(tmp_pat
         main(["export", str(run), "--out", str(tmp_path / "x")])
     assert info.value.code == 2
     assert "ngu policies cannot be exported yet" in capsys.readouterr().err
+
+
+def test_onnx_export_round_trips_through_onnxruntime(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    policy, obs = _train_and_export(tmp_path, "ppo", "CartPole-v1")
+    run = tmp_path / "ppo-CartPole-v1"
+    _cli("export", str(run), "--format", "onnx", "--out", str(tmp_path / "policy.onnx"))
+    session = ort.InferenceSession(str(tmp_path / "policy.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["observations"]
+    got = session.run(None, {"observations": obs})[0]
+    np.testing.assert_array_equal(got, policy.predict(obs, deterministic=True))

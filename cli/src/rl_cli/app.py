@@ -222,14 +222,17 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             Path, typer.Argument(help="A run directory, or a directory `agent.save` wrote.")
         ],
         out_path: Annotated[
-            Path, typer.Option("--out", help="SavedModel directory or .tflite file to write.")
+            Path,
+            typer.Option("--out", help="SavedModel directory, .tflite or .onnx file to write."),
         ],
-        fmt: Annotated[str, typer.Option("--format", help="savedmodel or tflite.")] = "savedmodel",
+        fmt: Annotated[
+            str, typer.Option("--format", help="savedmodel, tflite or onnx (onnx extra).")
+        ] = "savedmodel",
         best: Annotated[
             bool, typer.Option(help="The best policy of the evaluations during training.")
         ] = False,
     ) -> None:
-        """Export the greedy policy for plain TensorFlow or TFLite (signature serving_default)."""
+        """Export the greedy policy for plain TensorFlow, TFLite or ONNX (serving_default)."""
         from rl_core.export import FORMATS, export_policy
 
         if fmt not in FORMATS:

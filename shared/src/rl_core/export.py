@@ -1,4 +1,5 @@
-"""Export a trained greedy policy for use without rl: a SavedModel or a TFLite file.
+"""Export a trained greedy policy for use without rl: a SavedModel, a TFLite file, or an
+ONNX file (with the ``onnx`` extra: tf2onnx, checked with onnxruntime).
 
 An algorithm package describes its greedy policy as a :class:`ServingFunction`: a
 TensorFlow function from named observation tensors to ``{"actions": ...}``, with the
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rl_core.errors import ConfigError
+from rl_core.errors import ConfigError, install_hint
 
-FORMATS = ("savedmodel", "tflite")
+FORMATS = ("savedmodel", "tflite", "onnx")
 SIGNATURE = "serving_default"
 
 
@@ -81,7 +82,8 @@ def _module(serving: ServingFunction) -> Any:
 
 
 def export_policy(serving: ServingFunction, out: str | Path, fmt: str) -> Path:
-    """Write ``serving`` to ``out``: a SavedModel directory or a ``.tflite`` file."""
+    """Write ``serving`` to ``out``: a SavedModel directory, a ``.tflite`` or an ``.onnx``
+    file."""
     import tensorflow as tf
 
     if fmt not in FORMATS:
@@ -111,10 +113,42 @@ def export_policy(serving: ServingFunction, out: str | Path, fmt: str) -> Path:
             shutil.rmtree(out)
         tmp.rename(out)
         return out
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
-    data = converter.convert()
+    if fmt == "onnx":
+        data = _onnx_bytes(module, serving)
+    else:
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
+        data = converter.convert()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".tmp-{out.name}")
     tmp.write_bytes(data)
     tmp.replace(out)
     return out
+
+
+def _onnx_bytes(module: Any, serving: ServingFunction) -> bytes:
+    """The graph converted by tf2onnx, checked on a probe batch against TensorFlow."""
+    try:
+        import onnxruntime
+        import tf2onnx
+    except ImportError:
+        raise ConfigError(
+            f"--format onnx needs tf2onnx and onnxruntime; fix: {install_hint('onnx')}"
+        ) from None
+    import numpy as np
+
+    specs = [serving.inputs[name] for name in serving.inputs]
+    proto, _ = tf2onnx.convert.from_function(module.serve, input_signature=specs, opset=17)
+    data = proto.SerializeToString()
+    # A round trip on a probe batch: a conversion that changed the policy is an error.
+    rng = np.random.default_rng(0)
+    probe = {
+        name: rng.uniform(-1, 1, [4, *spec.shape[1:]]).astype(spec.dtype.as_numpy_dtype)
+        for name, spec in serving.inputs.items()
+    }
+    expected = module.serve(*probe.values())["actions"].numpy()
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    feeds = dict(zip([i.name for i in session.get_inputs()], probe.values(), strict=True))
+    got = session.run(None, feeds)[0]
+    if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-5):
+        raise ConfigError("the ONNX conversion does not reproduce the policy's actions")
+    return data

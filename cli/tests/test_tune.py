@@ -67,7 +67,7 @@ def test_a_pruned_trial_stops_training_at_its_evaluation(tmp_path):
             return 0.5
 
         def set_user_attr(self, key, value):
-            pass
+            pass  # what a real trial records is not under test here
 
         def report(self, value, step):
             self.reports.append(step)

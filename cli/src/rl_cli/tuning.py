@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,7 @@ class Tuner:
         )
         run.write_config(self.spec.name, config, device=config.device, tune_trial=trial.number)
         trial.set_user_attr("run_dir", str(run.path))
+        trial.set_user_attr("pid", os.getpid())  # which worker ran it (parallel studies)
 
         def on_evaluation(record: Mapping[str, Any]) -> bool:
             trial.report(float(record["eval/episodic_return"]), int(record["global_step"]))

@@ -58,16 +58,18 @@ def _train_and_export(tmp_path: Path, algo: str, env: str, *settings: str) -> tu
 
 
 @pytest.mark.parametrize(
-    ("env", "settings"),
+    ("algo", "env", "settings"),
     [
-        ("CartPole-v1", ["--set", "normalize_observations=true"]),
-        ("Pendulum-v1", ["--set", "normalize_observations=true"]),
+        ("ppo", "CartPole-v1", ["--set", "normalize_observations=true"]),
+        ("ppo", "Pendulum-v1", ["--set", "normalize_observations=true"]),
+        ("mpo", "Pendulum-v1", ["--set", "learning_starts=256"]),
+        ("mpo", "CartPole-v1", ["--set", "learning_starts=256"]),
     ],
 )
-def test_ppo_export_runs_like_the_policy_in_this_process(tmp_path, env, settings):
+def test_export_runs_like_the_policy_in_this_process(tmp_path, algo, env, settings):
     import tensorflow as tf
 
-    policy, obs = _train_and_export(tmp_path, "ppo", env, *settings)
+    policy, obs = _train_and_export(tmp_path, algo, env, *settings)
     expected = policy.predict(obs, deterministic=True)
     saved = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]
     got = saved(observations=tf.constant(obs))["actions"].numpy()
@@ -81,7 +83,9 @@ def test_ppo_export_runs_like_the_policy_in_this_process(tmp_path, env, settings
         np.testing.assert_allclose(got, expected, atol=1e-5)
         np.testing.assert_allclose(lite, expected, atol=1e-5)
     about = json.loads((tmp_path / "saved" / "policy.json").read_text())
-    assert about["signature"] == "serving_default" and "normalization" in about["note"]
+    assert about["signature"] == "serving_default" and about["outputs"] == ["actions"]
+    if algo == "ppo":
+        assert "normalization" in about["note"]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("uv") is None, reason="needs uv")

@@ -22,5 +22,6 @@ def register_algorithms(register):
             config_cls=MPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,
+            export="rl_mpo.export:serving_function",
         )
     )

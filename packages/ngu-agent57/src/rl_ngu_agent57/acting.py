@@ -191,6 +191,8 @@ class Actor:
         if len(done):
             self.end_of_episode(done, self.j[done], self.episode_return[done])
             if self.adder is not None:
-                self.adder.end_episodes(done, arrived[done])
+                self.adder.end_episodes(
+                    done, arrived[done], self.prev_action[done], re[done], ri[done]
+                )
             self._start(done, next_obs[done], embeddings[n:])
         return ri

@@ -166,6 +166,11 @@ class EmbeddingNetwork(tf.Module):
     def __call__(self, obs: tf.Tensor) -> tf.Tensor:
         return self.embed(obs)
 
+    def classifier_weights(self) -> list[tf.Variable]:
+        """The action predictor's weight matrices (NGU's L2 penalty; biases excluded)."""
+        layers = [*self.classifier.layers, self.classifier.out]
+        return [layer.w for layer in layers if layer is not None]
+
     def action_logits(self, obs: tf.Tensor, next_obs: tf.Tensor) -> tf.Tensor:
         return self.classifier(tf.concat([self.embed(obs), self.embed(next_obs)], axis=-1))
 

@@ -50,7 +50,6 @@ def test_initial_priority_of_a_hand_made_sequence():
     config = apply_overrides(
         NGUConfig(), {**TINY, "burn_in": 0, "unroll_length": 2, "sequence_period": 1}
     )
-    config = apply_overrides(config, {"n_step": 2})
     agent = NGU(config)
     for var in agent.network_variables().values():  # Q = 0 everywhere: targets are returns
         var.assign(np.zeros(var.shape, var.dtype.as_numpy_dtype))
@@ -61,15 +60,17 @@ def test_initial_priority_of_a_hand_made_sequence():
     seq["re"][0] = [1, 2, 0]
     seq["term"][0] = [0, 1, 0]
     seq["mu"][0] = 1.0
-    # j = 0: beta_0 = 0, gamma_0 = gamma_max. 2-step targets: G_0 = 1 + gamma * 2, G_1 = 2
-    # (terminal), so |delta| = h(G); priority = 0.9 max + 0.1 mean.
+    # j = 0: beta_0 = 0, gamma_0 = gamma_max. Retrace toward the epsilon-greedy target policy
+    # (all Q equal: greedy action 0, the one taken; pi(0) = 1 - 0.01 + 0.01 / 2 = 0.995):
+    # c_1 = 0.95 min(1, 0.995 / 1) = 0.94525, Qret_1 = 2 (terminal),
+    # Qret_0 = 1 + gamma (0 + c_1 (2 - 0)), so |delta| = h(Qret); priority = 0.9 max + 0.1 mean.
     gamma = config.gamma_max
 
     def h(x):
         return math.sqrt(x + 1) - 1 + 1e-3 * x
 
-    td = [h(1 + gamma * 2), h(2)]
-    expected = 0.9 * max(td) + 0.1 * sum(td) / 2  # 0.9 * 1.0011 + 0.1 * 0.8671 = 0.9877
+    td = [h(1 + gamma * 0.94525 * 2), h(2)]
+    expected = 0.9 * max(td) + 0.1 * sum(td) / 2
     assert agent.learner.priorities(seq)[0] == pytest.approx(expected, rel=1e-5)
 
 

@@ -17,8 +17,13 @@ def test_ngu_reaches_the_deep_sea_treasure():
     # untrained policy never does; NGU's greedy j = 0 policy must collect it every time.
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 6}, "device": "cpu", "seed": 0, "log_every": 4000,
-         "intrinsic_beta": 0.03},  # the deepsea preset's NGU beta (paper: 0.3)
+        {
+            "env_kwargs": {"size": 6},
+            "device": "cpu",
+            "seed": 0,
+            "log_every": 4000,
+            "intrinsic_beta": 0.03,
+        },  # the deepsea preset's NGU beta (paper: 0.3)
     )
     agent = NGU(config).learn(12_000)
     result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=8)

@@ -129,6 +129,19 @@ def mixed_td(
     return h(h_inv(target_e) + beta * h_inv(target_i)) - h(h_inv(q_e) + beta * h_inv(q_i))
 
 
+def clip_per_network(grads: list, sizes: list[int], max_norm: float) -> list:
+    """Clip the gradient norm of each network on its own: ``grads`` is the concatenation of
+    the networks' gradient lists, ``sizes`` their lengths. Agent57's extrinsic and intrinsic
+    networks are two networks; one global norm would let the intrinsic head's larger errors
+    shrink the extrinsic head's steps."""
+    clipped, start = [], 0
+    for size in sizes:
+        part, _ = tf.clip_by_global_norm(grads[start : start + size], max_norm)
+        clipped += part
+        start += size
+    return clipped
+
+
 def novelty_masks(valid: tf.Tensor, last_steps: int) -> tuple[tf.Tensor, tf.Tensor]:
     """Which stored steps of time-major sequences ``valid`` [S, B] train the novelty networks.
 
@@ -274,13 +287,8 @@ class Learner:
             novelty_loss, novelty_metrics = self._novelty_loss(b)
         q_grads = tape.gradient(q_loss, self.q_variables)
         grad_norm = tf.linalg.global_norm(q_grads)
-        if self.config.grad_clip == "per_head":  # Agent57: each network clipped on its own
-            clipped, start = [], 0
-            for size in self.head_sizes:
-                part, _ = tf.clip_by_global_norm(q_grads[start : start + size], self.config.max_grad_norm)
-                clipped += part
-                start += size
-            q_grads = clipped
+        if self.config.grad_clip == "per_head":
+            q_grads = clip_per_network(q_grads, self.head_sizes, self.config.max_grad_norm)
         else:
             q_grads, _ = tf.clip_by_global_norm(q_grads, self.config.max_grad_norm)
         self.q_optimizer.apply(q_grads)

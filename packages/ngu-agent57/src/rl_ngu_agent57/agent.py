@@ -160,7 +160,19 @@ class _RecurrentAgent(Agent):
         """Hook for the meta-controller; NGU needs none."""
 
     def evaluation_policy(self) -> int:
-        """The policy index j that greedy evaluation acts with."""
+        """The policy index j that greedy evaluation acts with (``evaluation_policy``)."""
+        mode = self.config.evaluation_policy
+        if mode == "j0":
+            return 0
+        if mode == "best_arm":
+            return self._best_arm()
+        return self._default_evaluation_policy()
+
+    def _default_evaluation_policy(self) -> int:
+        raise NotImplementedError
+
+    def _best_arm(self) -> int:
+        """The policy with the highest mean extrinsic return over the recent episodes."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ acting
@@ -434,8 +446,28 @@ class NGU(_RecurrentAgent):
         # a fixed pairing would tie j = 0 to one epsilon forever.
         return self.rng.integers(self.config.num_policies, size=len(slots)).astype(np.int32)
 
-    def evaluation_policy(self) -> int:
+    def __init__(self, config: NGUConfig) -> None:
+        # Extrinsic returns per j over the last 160 episodes, only for
+        # ``evaluation_policy = "best_arm"`` (a diagnostic; NGU itself evaluates j = 0).
+        self.policy_returns = SlidingWindowUCB(config.num_policies, 160, 1.0, 0.0)
+        super().__init__(config)
+
+    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        for j, episode_return in zip(policies, returns, strict=True):
+            self.policy_returns.update(int(j), float(episode_return))
+
+    def _default_evaluation_policy(self) -> int:
         return 0
+
+    def _best_arm(self) -> int:
+        return self.policy_returns.best_arm()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"policy_returns": self.policy_returns.state_dict()}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        if "policy_returns" in state:  # checkpoints before 2026-12-02 have none
+            self.policy_returns.load_state_dict(state["policy_returns"])
 
 
 class Agent57(_RecurrentAgent):
@@ -469,7 +501,10 @@ class Agent57(_RecurrentAgent):
         for j, episode_return in zip(policies, returns, strict=True):
             self.meta.update(int(j), float(episode_return))
 
-    def evaluation_policy(self) -> int:
+    def _default_evaluation_policy(self) -> int:
+        return self.meta.best_arm()
+
+    def _best_arm(self) -> int:
         return self.meta.best_arm()
 
     def _extra_state(self) -> dict[str, Any]:

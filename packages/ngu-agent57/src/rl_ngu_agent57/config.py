@@ -108,6 +108,11 @@ class CommonConfig(BaseConfig):
     """L2 weight penalty on the inverse-dynamics action predictor (NGU App. A: 1e-5)."""
     novelty_stats_decay: float = 0.995
     """Decay per step of the running mean/std of RND errors and of d_m^2 (exponential)."""
+    evaluation_policy: str = "default"
+    """The policy j that greedy evaluation (``predict``) acts with: "default" (NGU: j = 0,
+    the exploitative policy, NGU section 4; Agent57: the meta-controller's best arm,
+    Agent57 section 4.2), "best_arm" (the j with the highest mean extrinsic return over
+    the last episodes: a diagnostic for NGU) or "j0" (a diagnostic for Agent57)."""
     log_every: int = 1_000
     """Environment steps between log records."""
 
@@ -157,6 +162,9 @@ class CommonConfig(BaseConfig):
             "episodic_memory_capacity must be >= 1": self.episodic_memory_capacity >= 1,
             "log_every must be >= 1": self.log_every >= 1,
             "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
+            'evaluation_policy must be "default", "best_arm" or "j0"': (
+                self.evaluation_policy in ("default", "best_arm", "j0")
+            ),
             'grad_clip must be "per_head" or "global"': self.grad_clip in ("per_head", "global"),
             "retrace_lambda must be in [0, 1]": 0 <= self.retrace_lambda <= 1,
             "target_epsilon must be in [0, 1]": 0 <= self.target_epsilon <= 1,

@@ -174,12 +174,12 @@ def test_evaluation_policy_diagnostics():
     # NGU evaluates j = 0 unless asked for its best arm (highest mean extrinsic return in the
     # window); Agent57 evaluates its bandit's best arm unless asked for j = 0.
     ngu = NGU(apply_overrides(NGUConfig(), {**TINY, "evaluation_policy": "best_arm"}))
-    ngu._end_of_episode(np.array([0, 1, 0]), np.array([0, 1, 1]), np.array([0.0, 1.0, 0.5]))
+    ngu.end_of_episode(np.array([0, 1, 0]), np.array([0, 1, 1]), np.array([0.0, 1.0, 0.5]))
     assert ngu.evaluation_policy() == 1  # j = 1: mean 0.75 > j = 0: 0
     ngu.config.evaluation_policy = "default"
     assert ngu.evaluation_policy() == 0
     agent57 = Agent57(apply_overrides(Agent57Config(), TINY))
-    agent57._end_of_episode(np.array([0, 1]), np.array([0, 1]), np.array([0.0, 1.0]))
+    agent57.end_of_episode(np.array([0, 1]), np.array([0, 1]), np.array([0.0, 1.0]))
     assert agent57.evaluation_policy() == 1
     agent57.config.evaluation_policy = "j0"
     assert agent57.evaluation_policy() == 0

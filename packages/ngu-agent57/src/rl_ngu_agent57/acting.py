@@ -106,11 +106,25 @@ class Actor:
         self.j = np.zeros(n, np.int32)
         self.episode_return = np.zeros(n)
         self.choose_policies = choose_policies
-        self.end_of_episode = end_of_episode
+        self._episode_listeners = [end_of_episode]
         self.rng = rng
         self.last_novelty = (0.0, 1.0)  # mean episodic reward and lifelong modulator, last step
         self._obs: np.ndarray | None = None
         self._acted: dict[str, np.ndarray] = {}
+
+    def set_epsilons(self, epsilons: np.ndarray) -> None:
+        """The slots' exploration epsilons (a distributed actor takes its rungs of one
+        ladder spread over every actor's slots)."""
+        epsilons = np.asarray(epsilons, np.float64)
+        if epsilons.shape != self.epsilons.shape:
+            raise ValueError(f"need {len(self.epsilons)} epsilons, got shape {epsilons.shape}")
+        self.epsilons = epsilons
+
+    def add_episode_listener(
+        self, listener: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+    ) -> None:
+        """Also call ``listener(slots, policies, returns)`` when episodes end."""
+        self._episode_listeners.append(listener)
 
     def reset(self, obs: np.ndarray) -> None:
         """Start episodes in every slot from their first observations."""
@@ -189,7 +203,8 @@ class Actor:
         self.prev_re, self.prev_ri = re, ri
         self.first = np.zeros(n, np.float32)
         if len(done):
-            self.end_of_episode(done, self.j[done], self.episode_return[done])
+            for listener in self._episode_listeners:
+                listener(done, self.j[done], self.episode_return[done])
             if self.adder is not None:
                 self.adder.end_episodes(
                     done, arrived[done], self.prev_action[done], re[done], ri[done]

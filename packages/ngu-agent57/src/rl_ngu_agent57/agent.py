@@ -25,7 +25,12 @@ from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
 from rl_ngu_agent57.meta import SlidingWindowUCB
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
+from rl_ngu_agent57.novelty import (
+    EpisodicMemory,
+    ExponentialMeanStd,
+    LifelongNovelty,
+    intrinsic_rewards,
+)
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 from rl_ngu_agent57.wrappers import DiscretizeActions
 
@@ -134,7 +139,7 @@ class _RecurrentAgent(Agent):
             actor_epsilons(cfg.num_envs, cfg.epsilon, cfg.epsilon_alpha),
             self.state_shape,
             self._choose_policies,
-            self._end_of_episode,
+            self.end_of_episode,
             self.rng,
         )
         self.stats = EpisodeStats(cfg.num_envs)
@@ -156,8 +161,9 @@ class _RecurrentAgent(Agent):
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
-        """Hook for the meta-controller; NGU needs none."""
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        """Record finished episodes: their slots, policies j and extrinsic returns (Agent57's
+        meta-controller, NGU's per-j returns; a distributed learner: its actors')."""
 
     def evaluation_policy(self) -> int:
         """The policy index j that greedy evaluation acts with (``evaluation_policy``)."""
@@ -312,13 +318,27 @@ class _RecurrentAgent(Agent):
             if len(self.replay) >= cfg.learning_starts and vector_steps % cfg.train_every == 0:
                 batch = self.replay.sample(cfg.batch_size, self.rng)
                 indices = batch.pop("indices")
-                metrics, priorities = self.learner.step(batch)
-                self.replay.update_priorities(indices, priorities)
-                self._recent_metrics = metrics
+                self.replay.update_priorities(indices, self.train_step(batch))
             if self.num_timesteps >= next_log or self.num_timesteps >= target_steps:
                 next_log = self.num_timesteps + cfg.log_every
                 if not self._emit(callback, self._log_record(len(self.replay))):
                     break
+
+    def train_step(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """One learner step on a sampled batch (with its ``weights``); returns the new
+        priorities and keeps the losses for the next log record."""
+        self._recent_metrics, priorities = self.learner.step(batch)
+        return priorities
+
+    def pop_novelty_log(self) -> list[tuple[float, float, float]]:
+        """The (mean r_i, episodic reward, lifelong modulator) of each vector step since the
+        last call (a distributed actor sends them to the learner)."""
+        log, self._novelty_log = self._novelty_log, []
+        return log
+
+    def extend_novelty_log(self, entries: list[tuple[float, float, float]]) -> None:
+        """Add an actor's :meth:`pop_novelty_log` entries to this agent's next log record."""
+        self._novelty_log.extend(entries)
 
     def _log_record(self, replay_sequences: int) -> dict[str, float | None]:
         """The metrics of one log interval; empties the novelty log."""
@@ -398,6 +418,27 @@ class _RecurrentAgent(Agent):
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
 
 
+def merge_acting_stats(states: list[dict[str, Any]], decay: float) -> dict[str, Any]:
+    """One :meth:`_RecurrentAgent.acting_stats` from several actors': the exponential
+    averages by the mean of their bias-corrected moments (``decay`` is
+    ``novelty_stats_decay``), the extrinsic reward statistics merged exactly (the actors'
+    samples are disjoint)."""
+    counts = np.array([float(s["reward_stats"]["count"]) for s in states])
+    means = np.array([float(np.asarray(s["reward_stats"]["mean"])) for s in states])
+    variances = np.array([float(np.asarray(s["reward_stats"]["var"])) for s in states])
+    total = counts.sum()
+    mean = float((counts * means).sum() / total) if total > 0 else 0.0
+    # Pooled variance of disjoint samples: within-actor variance plus between-actor spread.
+    var = float((counts * (variances + (means - mean) ** 2)).sum() / total) if total > 0 else 1.0
+    return {
+        "sq_distance_stats": ExponentialMeanStd.merged(
+            [s["sq_distance_stats"] for s in states], decay
+        ),
+        "error_stats": ExponentialMeanStd.merged([s["error_stats"] for s in states], decay),
+        "reward_stats": {"mean": mean, "var": var, "count": float(total)},
+    }
+
+
 def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:
     if not values:
         return {}
@@ -452,7 +493,7 @@ class NGU(_RecurrentAgent):
         self.policy_returns = SlidingWindowUCB(config.num_policies, 160, 1.0, 0.0)
         super().__init__(config)
 
-    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
         for j, episode_return in zip(policies, returns, strict=True):
             self.policy_returns.update(int(j), float(episode_return))
 
@@ -497,7 +538,7 @@ class Agent57(_RecurrentAgent):
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
         return np.array([self.meta.select(self.rng) for _ in slots], np.int32)
 
-    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
         for j, episode_return in zip(policies, returns, strict=True):
             self.meta.update(int(j), float(episode_return))
 

@@ -183,3 +183,23 @@ def test_evaluation_policy_diagnostics():
     assert agent57.evaluation_policy() == 1
     agent57.config.evaluation_policy = "j0"
     assert agent57.evaluation_policy() == 0
+
+
+def test_rnd_sees_normalized_clipped_observations():
+    # mean (1, 0), std (2, 2): x = (3, -20) -> ((3 - 1) / 2, -20 / 2) = (1, -10) -> clip (1, -5)
+    agent = NGU(apply_overrides(NGUConfig(), {**TINY, "env_kwargs": {"size": 2}}))
+    rnd = agent.rnd
+    x = tf.constant([[3.0, -20.0, 0.0, 0.0]])
+    mean, std = tf.constant([1.0, 0.0, 0.0, 0.0]), tf.constant([2.0, 2.0, 1.0, 1.0])
+    expected = rnd.error(tf.constant([[1.0, -5.0, 0.0, 0.0]]))
+    np.testing.assert_allclose(rnd.error(x, mean, std).numpy(), expected.numpy(), rtol=1e-6)
+    # The actors' observations update the statistics; evaluation's do not.
+    stats = agent.novelty.obs_stats
+    before = stats.count
+    agent.novelty.features(np.ones((3, 4), np.float32))
+    assert stats.count == before + 3
+    agent.novelty.features(np.ones((3, 4), np.float32), update_stats=False)
+    assert stats.count == before + 3
+    assert NGU(
+        apply_overrides(NGUConfig(), {**TINY, "rnd_obs_normalization": False})
+    ).novelty.obs_normalizer() is None

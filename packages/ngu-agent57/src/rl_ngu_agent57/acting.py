@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from rl_core.math import RunningMeanStd
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.learning import mix_q
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
@@ -65,16 +66,39 @@ class Novelty:
         rnd: RNDNetworks,
         memory: EpisodicMemory,
         lifelong: LifelongNovelty,
+        obs_stats: RunningMeanStd | None = None,
     ) -> None:
         self.embedding, self.rnd = embedding, rnd
         self.memory, self.lifelong = memory, lifelong
+        self.obs_stats = obs_stats
         self._features = tf.function(self._features_graph)
+        self._features_normalized = tf.function(self._features_normalized_graph)
 
     def _features_graph(self, obs):
         return self.embedding(obs), self.rnd.error(obs)
 
-    def features(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        embeddings, errors = self._features(tf.constant(obs, tf.float32))
+    def _features_normalized_graph(self, obs, mean, std):
+        return self.embedding(obs), self.rnd.error(obs, mean, std)
+
+    def obs_normalizer(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """RND's input normalization (mean, std) from the running observation statistics,
+        or None without them."""
+        if self.obs_stats is None:
+            return None
+        std = np.sqrt(self.obs_stats.var + 1e-8)
+        return self.obs_stats.mean.astype(np.float32), std.astype(np.float32)
+
+    def features(self, obs: np.ndarray, update_stats: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings and RND errors of arriving observations (which also update the
+        observation statistics unless ``update_stats`` is False: evaluation)."""
+        x = tf.constant(obs, tf.float32)
+        if self.obs_stats is None:
+            embeddings, errors = self._features(x)
+        else:
+            if update_stats:
+                self.obs_stats.update(obs)
+            mean, std = self.obs_normalizer()
+            embeddings, errors = self._features_normalized(x, tf.constant(mean), tf.constant(std))
         return embeddings.numpy(), errors.numpy()
 
 

@@ -100,8 +100,9 @@ class _RecurrentAgent(Agent):
         )
         self.rnd = RNDNetworks(self.obs_dim, cfg.hidden_sizes, cfg.rnd_output_size, net_rng)
         self.learner = self.learner_class(
-            self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg
-        )
+            self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg,
+            rnd_normalizer=lambda: self.novelty.obs_normalizer(),
+        )  # fmt: skip
         self.state_shape = (len(self.head_names), 2, cfg.lstm_units)
         self.q_policy = QPolicy([online for online, _ in self.q_networks.values()], self.betas)
         memory = EpisodicMemory(
@@ -120,6 +121,7 @@ class _RecurrentAgent(Agent):
             self.rnd,
             memory,
             LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
+            RunningMeanStd(shape=(self.obs_dim,)) if cfg.rnd_obs_normalization else None,
         )
         self.adder = SequenceAdder(
             cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,
@@ -244,7 +246,7 @@ class _RecurrentAgent(Agent):
         """
         x = self._flat(obs)
         b = len(x)
-        embeddings, errors = self.novelty.features(x)
+        embeddings, errors = self.novelty.features(x, update_stats=False)
         if self._eval is None or len(self._eval["fresh"]) != b:
             self._eval = self._new_eval_state(b)
         ev = self._eval
@@ -409,6 +411,11 @@ class _RecurrentAgent(Agent):
             "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
             "error_stats": self.novelty.lifelong.error_stats.state_dict(),
             "reward_stats": _plain(self.reward_stats.state_dict()),
+            **(
+                {"obs_stats": _plain(self.novelty.obs_stats.state_dict())}
+                if self.novelty.obs_stats is not None
+                else {}
+            ),
         }
 
     def load_acting_stats(self, state: dict[str, Any]) -> None:
@@ -416,6 +423,8 @@ class _RecurrentAgent(Agent):
         self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
         self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
+        if self.novelty.obs_stats is not None and "obs_stats" in state:
+            self.novelty.obs_stats.load_state_dict(_arrays(state["obs_stats"]))
 
 
 def merge_acting_stats(states: list[dict[str, Any]], decay: float) -> dict[str, Any]:
@@ -423,20 +432,30 @@ def merge_acting_stats(states: list[dict[str, Any]], decay: float) -> dict[str, 
     averages by the mean of their bias-corrected moments (``decay`` is
     ``novelty_stats_decay``), the extrinsic reward statistics merged exactly (the actors'
     samples are disjoint)."""
-    counts = np.array([float(s["reward_stats"]["count"]) for s in states])
-    means = np.array([float(np.asarray(s["reward_stats"]["mean"])) for s in states])
-    variances = np.array([float(np.asarray(s["reward_stats"]["var"])) for s in states])
-    total = counts.sum()
-    mean = float((counts * means).sum() / total) if total > 0 else 0.0
-    # Pooled variance of disjoint samples: within-actor variance plus between-actor spread.
-    var = float((counts * (variances + (means - mean) ** 2)).sum() / total) if total > 0 else 1.0
-    return {
+    merged = {
         "sq_distance_stats": ExponentialMeanStd.merged(
             [s["sq_distance_stats"] for s in states], decay
         ),
         "error_stats": ExponentialMeanStd.merged([s["error_stats"] for s in states], decay),
-        "reward_stats": {"mean": mean, "var": var, "count": float(total)},
+        "reward_stats": _pooled([s["reward_stats"] for s in states]),
     }
+    if all("obs_stats" in s for s in states):
+        merged["obs_stats"] = _pooled([s["obs_stats"] for s in states])
+    return merged
+
+
+def _pooled(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean, variance and count of the union of disjoint samples (RunningMeanStd states)."""
+    counts = np.array([float(s["count"]) for s in states])
+    means = np.array([np.asarray(s["mean"], np.float64) for s in states])
+    variances = np.array([np.asarray(s["var"], np.float64) for s in states])
+    total = counts.sum()
+    weights = counts / total if total > 0 else np.full(len(states), 1 / len(states))
+    weights = weights.reshape(-1, *([1] * (means.ndim - 1)))
+    mean = (weights * means).sum(axis=0)
+    # Pooled variance: within-actor variance plus the spread of the actors' means.
+    var = (weights * (variances + (means - mean) ** 2)).sum(axis=0)
+    return {"mean": mean.tolist(), "var": var.tolist(), "count": float(total)}
 
 
 def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:

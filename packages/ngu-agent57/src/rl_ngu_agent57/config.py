@@ -106,6 +106,9 @@ class CommonConfig(BaseConfig):
     sequence (NGU App. A: 5); 0 trains them on every step (the first version)."""
     inverse_dynamics_l2: float = 1e-5
     """L2 weight penalty on the inverse-dynamics action predictor (NGU App. A: 1e-5)."""
+    rnd_obs_normalization: bool = True
+    """Feed RND the observations normalized by their running mean and std, clipped to
+    [-5, 5] (Burda et al., 2019, section 2.4); False feeds them raw (the first version)."""
     novelty_stats_decay: float = 0.995
     """Decay per step of the running mean/std of RND errors and of d_m^2 (exponential)."""
     evaluation_policy: str = "default"

@@ -9,6 +9,7 @@ Position t holds observation x_t and, where ``valid[t]``, the transition
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -178,8 +179,11 @@ class Learner:
         betas: np.ndarray,
         gammas: np.ndarray,
         config: Any,
+        rnd_normalizer: Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None,
     ) -> None:
         self.q_networks = q_networks
+        # The actors' running observation statistics for RND's inputs, read at each step.
+        self.rnd_normalizer = rnd_normalizer
         self.embedding = embedding
         self.rnd = rnd
         self.betas = tf.constant(betas, tf.float32)
@@ -210,7 +214,11 @@ class Learner:
 
     def step(self, batch: dict[str, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
         """One gradient step on a batch of sequences; returns metrics and new priorities."""
-        metrics, priorities = self._step({k: tf.constant(v) for k, v in batch.items()})
+        tensors = {k: tf.constant(v) for k, v in batch.items()}
+        normalizer = self.rnd_normalizer() if self.rnd_normalizer is not None else None
+        if normalizer is not None:
+            tensors["rnd_obs_mean"], tensors["rnd_obs_std"] = map(tf.constant, normalizer)
+        metrics, priorities = self._step(tensors)
         self.steps += 1
         if self.steps % self.config.target_update_period == 0:
             self.sync_target()
@@ -243,7 +251,7 @@ class Learner:
         l2 = tf.add_n([tf.reduce_sum(tf.square(w)) for w in self.embedding.classifier_weights()])
         all_obs = tf.reshape(obs, [-1, obs.shape[-1]])
         obs_mask = tf.reshape(observed, [-1])
-        rnd_errors = self.rnd.error(all_obs)
+        rnd_errors = self.rnd.error(all_obs, b.get("rnd_obs_mean"), b.get("rnd_obs_std"))
         rnd_loss = tf.reduce_sum(rnd_errors * obs_mask) / tf.maximum(tf.reduce_sum(obs_mask), 1.0)
         return inverse_loss + cfg.inverse_dynamics_l2 * l2 + rnd_loss, {
             "inverse_dynamics_loss": inverse_loss,

@@ -200,6 +200,27 @@ def test_rnd_sees_normalized_clipped_observations():
     assert stats.count == before + 3
     agent.novelty.features(np.ones((3, 4), np.float32), update_stats=False)
     assert stats.count == before + 3
-    assert NGU(
-        apply_overrides(NGUConfig(), {**TINY, "rnd_obs_normalization": False})
-    ).novelty.obs_normalizer() is None
+    assert (
+        NGU(
+            apply_overrides(NGUConfig(), {**TINY, "rnd_obs_normalization": False})
+        ).novelty.obs_normalizer()
+        is None
+    )
+
+
+def test_the_episodic_embedding_is_frozen_per_episode():
+    agent = NGU(apply_overrides(NGUConfig(), {**TINY, "env_kwargs": {"size": 2}}))
+    novelty, slots = agent.novelty, np.array([0, 1])
+    obs = np.ones((2, 4), np.float32)
+    novelty.freeze(slots, 2)
+    before, _ = novelty.features(obs, frozen_slots=slots)
+    for var in agent.embedding.embed.variables:  # a learner step changes the weights
+        var.assign(var + 0.5)
+    during, _ = novelty.features(obs, frozen_slots=slots)
+    np.testing.assert_allclose(during, before, rtol=1e-5)  # both episodes still going
+    current, _ = novelty.features(obs)
+    assert not np.allclose(current, before)
+    novelty.freeze(np.array([1]), 2)  # slot 1 starts a new episode
+    mixed, _ = novelty.features(obs, frozen_slots=slots)
+    np.testing.assert_allclose(mixed[0], before[0], rtol=1e-5)
+    np.testing.assert_allclose(mixed[1], current[1], rtol=1e-5)

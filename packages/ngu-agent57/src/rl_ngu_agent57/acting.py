@@ -67,18 +67,39 @@ class Novelty:
         memory: EpisodicMemory,
         lifelong: LifelongNovelty,
         obs_stats: RunningMeanStd | None = None,
+        freeze_embedding: bool = False,
     ) -> None:
         self.embedding, self.rnd = embedding, rnd
         self.memory, self.lifelong = memory, lifelong
         self.obs_stats = obs_stats
-        self._features = tf.function(self._features_graph)
-        self._features_normalized = tf.function(self._features_normalized_graph)
+        # Per slot, the embedding weights of its current episode (NGU Table 6), as
+        # [slots, ...] arrays per layer; filled by freeze().
+        self.frozen: list[np.ndarray] | None = None
+        self.freeze_embedding = freeze_embedding
+        self._layers = [*embedding.embed.layers, embedding.embed.out]
+        self._graph = tf.function(self._features_graph, reduce_retracing=True)
 
-    def _features_graph(self, obs):
-        return self.embedding(obs), self.rnd.error(obs)
+    def _features_graph(self, obs, mean, std, frozen):
+        """Embeddings (rows of ``frozen`` weights first, then ``fresh`` rows with the
+        current ones) and RND errors (normalized inputs where ``mean`` is given)."""
+        if frozen is None:
+            embeddings = self.embedding(obs)
+        else:
+            x = obs[: tf.shape(frozen[0])[0]]
+            for i in range(0, len(frozen), 2):
+                x = tf.einsum("ri,rio->ro", x, frozen[i]) + frozen[i + 1]
+                if i + 2 < len(frozen):
+                    x = tf.nn.relu(x)
+            embeddings = tf.concat([x, self.embedding(obs[tf.shape(frozen[0])[0] :])], axis=0)
+        return embeddings, self.rnd.error(obs, mean, std)
 
-    def _features_normalized_graph(self, obs, mean, std):
-        return self.embedding(obs), self.rnd.error(obs, mean, std)
+    def freeze(self, slots: np.ndarray, num_slots: int) -> None:
+        """Slots whose episodes start: their embedding is the current one until they end."""
+        current = [v.numpy() for layer in self._layers for v in (layer.w, layer.b)]
+        if self.frozen is None:
+            self.frozen = [np.repeat(c[None], num_slots, axis=0) for c in current]
+        for stored, value in zip(self.frozen, current, strict=True):
+            stored[slots] = value
 
     def obs_normalizer(self) -> tuple[np.ndarray, np.ndarray] | None:
         """RND's input normalization (mean, std) from the running observation statistics,
@@ -88,17 +109,24 @@ class Novelty:
         std = np.sqrt(self.obs_stats.var + 1e-8)
         return self.obs_stats.mean.astype(np.float32), std.astype(np.float32)
 
-    def features(self, obs: np.ndarray, update_stats: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def features(
+        self,
+        obs: np.ndarray,
+        update_stats: bool = True,
+        frozen_slots: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings and RND errors of arriving observations (which also update the
-        observation statistics unless ``update_stats`` is False: evaluation)."""
-        x = tf.constant(obs, tf.float32)
-        if self.obs_stats is None:
-            embeddings, errors = self._features(x)
-        else:
-            if update_stats:
-                self.obs_stats.update(obs)
-            mean, std = self.obs_normalizer()
-            embeddings, errors = self._features_normalized(x, tf.constant(mean), tf.constant(std))
+        observation statistics unless ``update_stats`` is False: evaluation). With
+        ``frozen_slots`` (and ``freeze_embedding``), row i < len(frozen_slots) is embedded
+        with the frozen weights of slot ``frozen_slots[i]``, later rows with the current."""
+        if self.obs_stats is not None and update_stats:
+            self.obs_stats.update(obs)
+        normalizer = self.obs_normalizer()
+        mean, std = (None, None) if normalizer is None else map(tf.constant, normalizer)
+        frozen = None
+        if self.freeze_embedding and frozen_slots is not None and len(frozen_slots):
+            frozen = [tf.constant(layer[frozen_slots]) for layer in self.frozen]
+        embeddings, errors = self._graph(tf.constant(obs, tf.float32), mean, std, frozen)
         return embeddings.numpy(), errors.numpy()
 
 
@@ -162,6 +190,8 @@ class Actor:
         self.first[slots] = 1.0
         self.episode_return[slots] = 0.0
         self.j[slots] = self.choose_policies(slots)
+        if self.novelty.freeze_embedding:
+            self.novelty.freeze(slots, len(self.slots))
         if embeddings is None:
             embeddings, _ = self.novelty.features(first_obs)
         self.novelty.memory.reset(slots)
@@ -200,7 +230,9 @@ class Actor:
             arrived[done] = final_obs
         # One graph call: the arrived observations and, for ended slots, the new first ones.
         stacked = np.concatenate([arrived, next_obs[done]]) if len(done) else arrived
-        embeddings, errors = self.novelty.features(stacked)
+        # The arrived rows use their episodes' frozen embedding; the new first ones the
+        # current weights, which _start freezes for those slots.
+        embeddings, errors = self.novelty.features(stacked, frozen_slots=self.slots)
         n = len(self.slots)
         episodic = self.novelty.memory.query_and_add(self.slots, embeddings[:n])
         modulator = self.novelty.lifelong.modulator(errors[:n])

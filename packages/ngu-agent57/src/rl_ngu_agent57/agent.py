@@ -122,6 +122,7 @@ class _RecurrentAgent(Agent):
             memory,
             LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
             RunningMeanStd(shape=(self.obs_dim,)) if cfg.rnd_obs_normalization else None,
+            freeze_embedding=cfg.freeze_embedding,
         )
         self.adder = SequenceAdder(
             cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,

@@ -106,6 +106,10 @@ class CommonConfig(BaseConfig):
     sequence (NGU App. A: 5); 0 trains them on every step (the first version)."""
     inverse_dynamics_l2: float = 1e-5
     """L2 weight penalty on the inverse-dynamics action predictor (NGU App. A: 1e-5)."""
+    freeze_embedding: bool = True
+    """Embed each episode's observations for the episodic memory with the embedding
+    network as it was when the episode started (NGU Table 6); False uses the latest
+    weights at every step (the first version)."""
     rnd_obs_normalization: bool = True
     """Feed RND the observations normalized by their running mean and std, clipped to
     [-5, 5] (Burda et al., 2019, section 2.4); False feeds them raw (the first version)."""

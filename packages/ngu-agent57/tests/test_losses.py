@@ -224,3 +224,26 @@ def test_the_episodic_embedding_is_frozen_per_episode():
     mixed, _ = novelty.features(obs, frozen_slots=slots)
     np.testing.assert_allclose(mixed[0], before[0], rtol=1e-5)
     np.testing.assert_allclose(mixed[1], current[1], rtol=1e-5)
+
+
+def test_previous_intrinsic_reward_input_is_scaled_by_its_running_rms():
+    # r_i batch (3, 4), decay 0.5: m2 = 0.5 * 12.5 = 6.25, bias-corrected E[r_i^2] = 12.5,
+    # scale = 1 / sqrt(12.5) = 0.2828427. The acting policy feeds prev_ri * scale.
+    config = apply_overrides(
+        NGUConfig(), {**TINY, "env_kwargs": {"size": 2}, "novelty_stats_decay": 0.5}
+    )
+    agent = NGU(config)
+    assert agent.novelty.ri_input_scale() == 1.0  # nothing seen yet
+    agent.novelty.ri_stats.update(np.array([3.0, 4.0]))
+    assert agent.novelty.ri_input_scale() == pytest.approx(0.2828427, rel=1e-6)
+    online = agent.q_networks["q"][0]
+    obs, state = np.ones((1, 4), np.float32), np.zeros((1, 1, 2, config.lstm_units), np.float32)
+    args = (np.array([1]), np.array([0]), np.array([0.0], np.float32))
+    q, _ = agent.q_policy(obs, *args, np.array([40.0], np.float32), state)
+    zero = np.zeros((1, config.lstm_units), np.float32)
+    expected, _, _ = online.step(obs, *args, np.array([40.0 * 0.2828427], np.float32), zero, zero)
+    np.testing.assert_allclose(q, expected.numpy(), rtol=1e-5)
+    # The first version's constant sqrt(k eps) lives in the network instead.
+    fixed = NGU(apply_overrides(config, {"intrinsic_input": "fixed"}))
+    assert fixed.q_policy.ri_input_scale is None
+    assert fixed.q_networks["q"][0].intrinsic_input_scale == pytest.approx(math.sqrt(10 * 1e-4))

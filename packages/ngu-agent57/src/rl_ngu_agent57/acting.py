@@ -17,7 +17,12 @@ from rl_core.math import RunningMeanStd
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.learning import mix_q
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
+from rl_ngu_agent57.novelty import (
+    EpisodicMemory,
+    ExponentialMeanStd,
+    LifelongNovelty,
+    intrinsic_rewards,
+)
 
 
 def behaviour_probabilities(greedy: np.ndarray, actions: np.ndarray, eps: np.ndarray, n: int):
@@ -28,9 +33,17 @@ def behaviour_probabilities(greedy: np.ndarray, actions: np.ndarray, eps: np.nda
 class QPolicy:
     """Batched recurrent Q-values of one or two networks (mixed through h for two)."""
 
-    def __init__(self, networks: list[RecurrentQNetwork], betas: np.ndarray) -> None:
+    def __init__(
+        self,
+        networks: list[RecurrentQNetwork],
+        betas: np.ndarray,
+        ri_input_scale: Callable[[], float] | None = None,
+    ) -> None:
         self.networks = networks
         self.betas = tf.constant(betas, tf.float32)
+        # The running scale of the previous-intrinsic-reward input (intrinsic_input =
+        # "running"), read at every call; the learner applies the same one.
+        self.ri_input_scale = ri_input_scale
         self._step = tf.function(self._step_graph)
 
     def _step_graph(self, obs, policy, prev_action, prev_re, prev_ri, state):
@@ -45,6 +58,8 @@ class QPolicy:
         return q, tf.stack(new_state, axis=1)
 
     def __call__(self, obs, policy, prev_action, prev_re, prev_ri, state):
+        if self.ri_input_scale is not None:
+            prev_ri = np.asarray(prev_ri, np.float32) * np.float32(self.ri_input_scale())
         q, state = self._step(
             tf.constant(obs, tf.float32),
             tf.constant(policy, tf.int32),
@@ -72,6 +87,8 @@ class Novelty:
         self.embedding, self.rnd = embedding, rnd
         self.memory, self.lifelong = memory, lifelong
         self.obs_stats = obs_stats
+        # Running second moment of r_i, for the scale of the previous-r_i input.
+        self.ri_stats = ExponentialMeanStd(lifelong.error_stats.decay)
         # Per slot, the embedding weights of its current episode (NGU Table 6), as
         # [slots, ...] arrays per layer; filled by freeze().
         self.frozen: list[np.ndarray] | None = None
@@ -100,6 +117,14 @@ class Novelty:
             self.frozen = [np.repeat(c[None], num_slots, axis=0) for c in current]
         for stored, value in zip(self.frozen, current, strict=True):
             stored[slots] = value
+
+    def ri_input_scale(self) -> float:
+        """1 / sqrt(running E[r_i^2]): the previous intrinsic reward enters the Q-network at
+        a scale of about 1 whatever the environment's novelty levels (1 before any r_i)."""
+        if not self.ri_stats.t:
+            return 1.0
+        second = self.ri_stats.m2 / (1 - self.ri_stats.decay**self.ri_stats.t)
+        return float(1.0 / max(np.sqrt(second), 1e-8))
 
     def obs_normalizer(self) -> tuple[np.ndarray, np.ndarray] | None:
         """RND's input normalization (mean, std) from the running observation statistics,
@@ -237,6 +262,7 @@ class Actor:
         episodic = self.novelty.memory.query_and_add(self.slots, embeddings[:n])
         modulator = self.novelty.lifelong.modulator(errors[:n])
         ri = intrinsic_rewards(episodic, modulator)
+        self.novelty.ri_stats.update(ri)
         self.last_novelty = (float(episodic.mean()), float(modulator.mean()))
         re = rewards.astype(np.float32)
         self.episode_return += rewards

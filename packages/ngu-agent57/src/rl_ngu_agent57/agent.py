@@ -84,7 +84,11 @@ class _RecurrentAgent(Agent):
         n = cfg.num_policies
         self.betas = ngu_betas(n, cfg.intrinsic_beta)
         self.gammas = self._gammas()
-        ri_scale = float(np.sqrt(cfg.num_neighbors * cfg.kernel_epsilon))
+        # The network's own constant scale of the previous-r_i input: sqrt(k eps) for
+        # "fixed" (the first version), 1 otherwise ("running" scales outside, "raw" not).
+        fixed = cfg.intrinsic_input == "fixed"
+        ri_scale = float(np.sqrt(cfg.num_neighbors * cfg.kernel_epsilon)) if fixed else 1.0
+        running = cfg.intrinsic_input == "running"
         self.q_networks = {
             name: tuple(
                 RecurrentQNetwork(
@@ -102,9 +106,14 @@ class _RecurrentAgent(Agent):
         self.learner = self.learner_class(
             self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg,
             rnd_normalizer=lambda: self.novelty.obs_normalizer(),
+            ri_input_scale=(lambda: self.novelty.ri_input_scale()) if running else None,
         )  # fmt: skip
         self.state_shape = (len(self.head_names), 2, cfg.lstm_units)
-        self.q_policy = QPolicy([online for online, _ in self.q_networks.values()], self.betas)
+        self.q_policy = QPolicy(
+            [online for online, _ in self.q_networks.values()],
+            self.betas,
+            (lambda: self.novelty.ri_input_scale()) if running else None,
+        )
         memory = EpisodicMemory(
             cfg.num_envs,
             cfg.episodic_memory_capacity,
@@ -412,6 +421,7 @@ class _RecurrentAgent(Agent):
             "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
             "error_stats": self.novelty.lifelong.error_stats.state_dict(),
             "reward_stats": _plain(self.reward_stats.state_dict()),
+            "ri_stats": self.novelty.ri_stats.state_dict(),
             **(
                 {"obs_stats": _plain(self.novelty.obs_stats.state_dict())}
                 if self.novelty.obs_stats is not None
@@ -424,6 +434,8 @@ class _RecurrentAgent(Agent):
         self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
         self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
+        if "ri_stats" in state:  # checkpoints before 2026-12-02 have none
+            self.novelty.ri_stats.load_state_dict(state["ri_stats"])
         if self.novelty.obs_stats is not None and "obs_stats" in state:
             self.novelty.obs_stats.load_state_dict(_arrays(state["obs_stats"]))
 
@@ -440,6 +452,8 @@ def merge_acting_stats(states: list[dict[str, Any]], decay: float) -> dict[str, 
         "error_stats": ExponentialMeanStd.merged([s["error_stats"] for s in states], decay),
         "reward_stats": _pooled([s["reward_stats"] for s in states]),
     }
+    if all("ri_stats" in s for s in states):
+        merged["ri_stats"] = ExponentialMeanStd.merged([s["ri_stats"] for s in states], decay)
     if all("obs_stats" in s for s in states):
         merged["obs_stats"] = _pooled([s["obs_stats"] for s in states])
     return merged

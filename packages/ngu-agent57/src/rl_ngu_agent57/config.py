@@ -106,6 +106,11 @@ class CommonConfig(BaseConfig):
     sequence (NGU App. A: 5); 0 trains them on every step (the first version)."""
     inverse_dynamics_l2: float = 1e-5
     """L2 weight penalty on the inverse-dynamics action predictor (NGU App. A: 1e-5)."""
+    intrinsic_input: str = "running"
+    """How the previous intrinsic reward enters the Q-network: "running", divided by the
+    running root mean square of r_i (an input of about 1 in any env); "raw", as in the NGU
+    paper; "fixed", multiplied by sqrt(num_neighbors * kernel_epsilon) (the first version,
+    fitted to DeepSea, where r_i ~ 30-150 saturated the LSTM gates fed raw)."""
     freeze_embedding: bool = True
     """Embed each episode's observations for the episodic memory with the embedding
     network as it was when the episode started (NGU Table 6); False uses the latest
@@ -171,6 +176,9 @@ class CommonConfig(BaseConfig):
             "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
             'evaluation_policy must be "default", "best_arm" or "j0"': (
                 self.evaluation_policy in ("default", "best_arm", "j0")
+            ),
+            'intrinsic_input must be "running", "raw" or "fixed"': (
+                self.intrinsic_input in ("running", "raw", "fixed")
             ),
             'grad_clip must be "per_head" or "global"': self.grad_clip in ("per_head", "global"),
             "retrace_lambda must be in [0, 1]": 0 <= self.retrace_lambda <= 1,

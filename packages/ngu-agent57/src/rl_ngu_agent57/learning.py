@@ -180,7 +180,9 @@ class Learner:
         gammas: np.ndarray,
         config: Any,
         rnd_normalizer: Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None,
+        ri_input_scale: Callable[[], float] | None = None,
     ) -> None:
+        self.ri_input_scale = ri_input_scale
         self.q_networks = q_networks
         # The actors' running observation statistics for RND's inputs, read at each step.
         self.rnd_normalizer = rnd_normalizer
@@ -207,6 +209,17 @@ class Learner:
         # Actors send batches of varying size: trace once for any batch size.
         self._priorities = tf.function(self._priorities_graph, reduce_retracing=True)
 
+    def _acting_inputs(self) -> dict[str, tf.Tensor]:
+        """The actors' running statistics a step reads: RND's observation normalization and
+        the scale of the previous-r_i input (where those are on)."""
+        out = {}
+        normalizer = self.rnd_normalizer() if self.rnd_normalizer is not None else None
+        if normalizer is not None:
+            out["rnd_obs_mean"], out["rnd_obs_std"] = map(tf.constant, normalizer)
+        if self.ri_input_scale is not None:
+            out["ri_input_scale"] = tf.constant(self.ri_input_scale(), tf.float32)
+        return out
+
     def sync_target(self) -> None:
         for online, target in self.q_networks.values():
             for src, dst in zip(online.variables, target.variables, strict=True):
@@ -214,10 +227,7 @@ class Learner:
 
     def step(self, batch: dict[str, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
         """One gradient step on a batch of sequences; returns metrics and new priorities."""
-        tensors = {k: tf.constant(v) for k, v in batch.items()}
-        normalizer = self.rnd_normalizer() if self.rnd_normalizer is not None else None
-        if normalizer is not None:
-            tensors["rnd_obs_mean"], tensors["rnd_obs_std"] = map(tf.constant, normalizer)
+        tensors = {k: tf.constant(v) for k, v in batch.items()} | self._acting_inputs()
         metrics, priorities = self._step(tensors)
         self.steps += 1
         if self.steps % self.config.target_update_period == 0:
@@ -228,7 +238,8 @@ class Learner:
 
     def _unroll(self, net: RecurrentQNetwork, b: dict, head: int, burn_in: int) -> tf.Tensor:
         return net.unroll(
-            b["obs"], b["policy"], b["prev_action"], b["prev_re"], b["prev_ri"], b["first"],
+            b["obs"], b["policy"], b["prev_action"], b["prev_re"],
+            b["prev_ri"] * b.get("ri_input_scale", 1.0), b["first"],
             b["state"][:, head, 0], b["state"][:, head, 1], burn_in=burn_in,
         )  # fmt: skip
 
@@ -279,7 +290,7 @@ class Learner:
         Distributed actors use it, on their copy of the networks, for the initial
         priorities of the sequences they send (as in Ape-X and R2D2).
         """
-        batch = {k: tf.constant(v) for k, v in sequences.items()}
+        batch = {k: tf.constant(v) for k, v in sequences.items()} | self._acting_inputs()
         batch["weights"] = tf.ones(len(sequences["policy"]), tf.float32)
         return self._priorities(batch).numpy()
 

@@ -10,8 +10,10 @@ import time
 import numpy as np
 import pytest
 from rl_ngu_agent57 import NGU, Agent57, Agent57Config, NGUConfig
+from rl_ngu_agent57.agent import merge_acting_stats
 from rl_ngu_agent57.buffer import sequence_specs
 from rl_ngu_agent57.distributed import RayLearning, ReplayRatio, train_on_ray
+from rl_ngu_agent57.novelty import ExponentialMeanStd
 
 from rl_core.config import apply_overrides
 from rl_core.distributed import DistributedOptions
@@ -50,7 +52,6 @@ def test_initial_priority_of_a_hand_made_sequence():
     config = apply_overrides(
         NGUConfig(), {**TINY, "burn_in": 0, "unroll_length": 2, "sequence_period": 1}
     )
-    config = apply_overrides(config, {"n_step": 2})
     agent = NGU(config)
     for var in agent.network_variables().values():  # Q = 0 everywhere: targets are returns
         var.assign(np.zeros(var.shape, var.dtype.as_numpy_dtype))
@@ -61,15 +62,17 @@ def test_initial_priority_of_a_hand_made_sequence():
     seq["re"][0] = [1, 2, 0]
     seq["term"][0] = [0, 1, 0]
     seq["mu"][0] = 1.0
-    # j = 0: beta_0 = 0, gamma_0 = gamma_max. 2-step targets: G_0 = 1 + gamma * 2, G_1 = 2
-    # (terminal), so |delta| = h(G); priority = 0.9 max + 0.1 mean.
+    # j = 0: beta_0 = 0, gamma_0 = gamma_max. Retrace toward the epsilon-greedy target policy
+    # (all Q equal: greedy action 0, the one taken; pi(0) = 1 - 0.01 + 0.01 / 2 = 0.995):
+    # c_1 = 0.95 min(1, 0.995 / 1) = 0.94525, Qret_1 = 2 (terminal),
+    # Qret_0 = 1 + gamma (0 + c_1 (2 - 0)), so |delta| = h(Qret); priority = 0.9 max + 0.1 mean.
     gamma = config.gamma_max
 
     def h(x):
         return math.sqrt(x + 1) - 1 + 1e-3 * x
 
-    td = [h(1 + gamma * 2), h(2)]
-    expected = 0.9 * max(td) + 0.1 * sum(td) / 2  # 0.9 * 1.0011 + 0.1 * 0.8671 = 0.9877
+    td = [h(1 + gamma * 0.94525 * 2), h(2)]
+    expected = 0.9 * max(td) + 0.1 * sum(td) / 2
     assert agent.learner.priorities(seq)[0] == pytest.approx(expected, rel=1e-5)
 
 
@@ -85,6 +88,42 @@ def test_initial_priorities_are_those_a_learner_step_gives(cls, config_cls):
     assert len(initial) == len(sequences["policy"]) > 4
     np.testing.assert_allclose(initial, from_step, rtol=1e-5)
     assert (initial > 0).all()
+
+
+def test_the_learner_merges_the_actors_statistics():
+    # Exponential averages, decay 0.5: actor A after 1 batch (m1 = 1, m2 = 3: mean 2, E[x^2]
+    # 6), actor B after 2 (m1 = 3, m2 = 15, bias correction 0.75: mean 4, E[x^2] 20).
+    # Merged: mean 3, E[x^2] 13 as a t = 2 state: m1 = 2.25, m2 = 9.75 (std sqrt(13 - 9) = 2).
+    # Rewards: A saw (1, 1), B saw (2, 4): pooled mean 2, variance (1 + 1 + 0 + 4) / 4 = 1.5.
+    a = {"m1": 1.0, "m2": 3.0, "t": 1}
+    b = {"m1": 3.0, "m2": 15.0, "t": 2}
+    states = [
+        {"sq_distance_stats": a, "error_stats": a,
+         "reward_stats": {"mean": 1.0, "var": 0.0, "count": 2.0}},
+        {"sq_distance_stats": b, "error_stats": b,
+         "reward_stats": {"mean": 3.0, "var": 1.0, "count": 2.0}},
+    ]  # fmt: skip
+    merged = merge_acting_stats(states, 0.5)
+    assert merged["error_stats"] == pytest.approx({"m1": 2.25, "m2": 9.75, "t": 2})
+    stats = ExponentialMeanStd(0.5)
+    stats.load_state_dict(merged["sq_distance_stats"])
+    assert (stats.mean, stats.std) == pytest.approx((3.0, 2.0))
+    assert merged["reward_stats"] == pytest.approx({"mean": 2.0, "var": 1.5, "count": 4.0})
+
+
+def test_actor_epsilons_and_episode_listeners_are_public():
+    agent = NGU(apply_overrides(NGUConfig(), {**TINY, "env_kwargs": {"size": 2}}))
+    agent.actor.set_epsilons(np.array([0.5, 0.25]))
+    np.testing.assert_array_equal(agent.actor.epsilons, [0.5, 0.25])
+    with pytest.raises(ValueError, match="need 2 epsilons"):
+        agent.actor.set_epsilons(np.array([0.1]))
+    ended = []
+    agent.actor.add_episode_listener(lambda *episode: ended.append(episode))
+    for _ in range(2):  # DeepSea 2: every episode lasts 2 steps
+        agent.step_actors()
+    assert len(ended) == 1 and list(ended[0][0]) == [0, 1]
+    # The agent's own record (NGU's per-j returns) still gets them.
+    assert len(agent.policy_returns.history) == 2
 
 
 def test_the_replay_ratio_holds_back_whichever_side_is_ahead():

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from rl_ngu_agent57.learning import (
+    clip_per_network,
     mix_q,
+    mixed_td,
     n_step_targets,
+    novelty_masks,
     sequence_priorities,
     transformed_retrace,
 )
@@ -100,7 +103,7 @@ def test_ngu_beta_schedule():
     # N = 4, beta = 0.3: beta_0 = 0, beta_3 = 0.3,
     # beta_1 = 0.3 sigmoid(10 (2 - 2) / 2) = 0.15, beta_2 = 0.3 sigmoid(10) = 0.2999864
     np.testing.assert_allclose(ngu_betas(4, 0.3), [0.0, 0.15, 0.2999864, 0.3], rtol=1e-6)
-    assert list(ngu_betas(1, 0.3)) == [0.0]
+    assert list(ngu_betas(1, 0.3)) == [0.3]  # NGU(N=1): the exploratory policy
     assert list(ngu_betas(2, 0.3)) == [0.0, 0.3]
 
 
@@ -161,10 +164,40 @@ def test_three_step_transformed_retrace():
 
 
 def test_retrace_uses_behaviour_probabilities():
-    # A greedy action taken with mu = 1 keeps the trace lambda min(1, 1/1) = lambda; a
-    # non-greedy one (pi = 0) cuts it. Same data as above but a_1 non-greedy:
-    #   Qret_1 = 0 + 0.9 * (2 + 0) = 1.8 (c_2 still 0.95 but a_1 = 1 now: Q(x_1, a_1) = 1)
-    #   Qret_0 = 1 + 0.9 * (3 + c_1 (..)) with c_1 = 0 -> 3.7
+    # The same data with an epsilon-greedy target policy (epsilon 0.01, A = 2: pi = 0.995 on
+    # the greedy action, 0.005 on the other). Actions a = (0, 1, 0, -), greedy (1, 0, 1, 0),
+    # mu = (0.5, 0.2, 0.25, -): a_1 and a_2 are not greedy.
+    #   E_pi Q(x_s) = 0.995 Q(x_s, greedy) + 0.005 Q(x_s, other) = (-, 2.99, 1.99, 3.98)
+    #   c_1 = 0.95 * 0.005 / 0.2 = 0.02375, c_2 = 0.95 * 0.005 / 0.25 = 0.019, c_3 = 0
+    #   Qret_2 = 2 + 0.9 * 3.98 = 5.582
+    #   Qret_1 = 0 + 0.9 * (1.99 + 0.019 * (5.582 - Q(x_2, 0) = 0)) = 1.8864522
+    #   Qret_0 = 1 + 0.9 * (2.99 + 0.02375 * (1.8864522 - Q(x_1, 1) = 1)) = 3.7099479
+    # Halving mu(a_1 | x_1) to 0.1 doubles c_1 to 0.0475: Qret_0 = 3.7288958.
+    # (A greedy target policy would cut both traces whatever mu: Qret_0 = 3.7.)
+    raw = tf.constant([[[1.0, 2.0]], [[3.0, 1.0]], [[0.0, 2.0]], [[4.0, 0.0]]], tf.float64)
+
+    def targets(mu_1):
+        out = transformed_retrace(
+            h(raw),
+            tf.constant([[0], [1], [0], [0]]),
+            tf.constant([[1], [0], [1], [0]]),
+            tf.constant([[0.5], [mu_1], [0.25], [0.0]], tf.float64),
+            tf.constant([[1.0], [1.0], [1.0], [0.0]], tf.float64),
+            tf.constant([[1.0], [0.0], [2.0]], tf.float64),
+            tf.fill([3, 1], tf.constant(0.9, tf.float64)),
+            0.95,
+            target_epsilon=0.01,
+        )
+        return h_inv(out).numpy()[:, 0]
+
+    np.testing.assert_allclose(targets(0.2), [3.7099479, 1.8864522, 5.582], rtol=1e-7)
+    assert targets(0.1)[0] == pytest.approx(3.7288958, rel=1e-7)
+
+
+def test_greedy_target_policy_cuts_non_greedy_traces():
+    # target_epsilon = 0 (the first version): pi(a|x) = 1[a = greedy], so the non-greedy
+    # a_1, a_2 cut the traces: Qret_2 = 2 + 0.9 * 4 = 5.6, Qret_1 = 0.9 * 2 = 1.8,
+    # Qret_0 = 1 + 0.9 * 3 = 3.7.
     raw = tf.constant([[[1.0, 2.0]], [[3.0, 1.0]], [[0.0, 2.0]], [[4.0, 0.0]]], tf.float64)
     targets = transformed_retrace(
         h(raw),
@@ -176,9 +209,48 @@ def test_retrace_uses_behaviour_probabilities():
         tf.fill([3, 1], tf.constant(0.9, tf.float64)),
         0.95,
     )
-    # Qret_2 = 2 + 0.9 * 4 = 5.6; Qret_1 = 0 + 0.9 * (2 + 0 * ...) = 1.8 (a_2 = 0 not
-    # greedy: c_2 = 0); Qret_0 = 1 + 0.9 * (3 + 0 * ...) = 3.7 (a_1 = 1 not greedy)
     np.testing.assert_allclose(h_inv(targets).numpy()[:, 0], [3.7, 1.8, 5.6], rtol=1e-9)
+
+
+def test_mixed_td_error_does_not_cancel():
+    # Raw targets y_e = 3, y_i = 1 and values Q_e = 1, Q_i = 3 (all through h): the heads
+    # err by +2 and -2, so the signed sum delta_e + delta_i = (h(3) - h(1)) + (h(1) - h(3))
+    # = 0. The mixed error with beta = 0.5: h(3 + 0.5) - h(1 + 1.5) = h(3.5) - h(2.5)
+    #   = (sqrt(4.5) - 1 + 0.0035) - (sqrt(3.5) - 1 + 0.0025) = 2.1248203 - 1.8733287 = 0.2514917
+    y_e, y_i, q_e, q_i = (h(tf.constant([[v]], tf.float64)) for v in (3.0, 1.0, 1.0, 3.0))
+    td = mixed_td(y_e, y_i, q_e, q_i, tf.constant([0.5], tf.float64))
+    expected = (math.sqrt(4.5) + 0.0035) - (math.sqrt(3.5) + 0.0025)
+    assert float(td[0, 0]) == pytest.approx(expected, rel=1e-9)
+    assert float(td[0, 0]) == pytest.approx(0.2514917, rel=1e-6)
+    # beta_0 = 0 (the exploitative policy): only the extrinsic error counts.
+    td0 = mixed_td(y_e, y_i, q_e, q_i, tf.constant([0.0], tf.float64))
+    assert float(td0[0, 0]) == pytest.approx(1.003 - (math.sqrt(2.0) - 1 + 0.001), rel=1e-9)
+
+
+def test_novelty_masks_include_final_observations_and_keep_the_last_steps():
+    # Front padding, three real steps, the final observation (no action), back padding.
+    valid = tf.constant([[0.0], [1.0], [1.0], [1.0], [0.0], [0.0]])
+    observed, transitions = novelty_masks(valid, 0)
+    np.testing.assert_array_equal(observed.numpy()[:, 0], [0, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(transitions.numpy()[:, 0], [0, 1, 1, 1, 0])
+    observed, transitions = novelty_masks(valid, 2)
+    np.testing.assert_array_equal(observed.numpy()[:, 0], [0, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(transitions.numpy()[:, 0], [0, 0, 1, 1, 0])
+    # A full window (no episode end): its last step is observed but has no stored next
+    # observation, so it is no inverse-dynamics transition.
+    observed, transitions = novelty_masks(tf.ones([4, 1]), 0)
+    np.testing.assert_array_equal(observed.numpy()[:, 0], [1, 1, 1, 1])
+    np.testing.assert_array_equal(transitions.numpy()[:, 0], [1, 1, 1])
+
+
+def test_gradients_are_clipped_per_network():
+    # Network 1's gradient has norm 5, network 2's norm 1; max norm 2: per network,
+    # (3, 4) -> (1.2, 1.6) and (0.6, 0.8) stays; one global norm sqrt(26) would scale
+    # both by 2 / sqrt(26) = 0.392232.
+    grads = [tf.constant([3.0, 4.0]), tf.constant([0.6, 0.8])]
+    out = clip_per_network(grads, [1, 1], 2.0)
+    np.testing.assert_allclose(out[0].numpy(), [1.2, 1.6], rtol=1e-6)
+    np.testing.assert_allclose(out[1].numpy(), [0.6, 0.8], rtol=1e-6)
 
 
 def test_n_step_targets_stop_at_episode_end():

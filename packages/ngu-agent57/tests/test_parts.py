@@ -59,11 +59,17 @@ def test_episode_end_pads_and_masks_and_never_crosses_into_the_next_episode():
     for t in range(2):
         _step(adder, t, slots=2)
     # slot 1's episode ends after 2 steps with final observation 99
-    adder.end_episodes(np.array([1]), np.array([[99.0]]))
+    # (last action 1, its rewards 0.5 and 7: the inputs Q is conditioned on at the final obs)
+    adder.end_episodes(
+        np.array([1]), np.array([[99.0]]), np.array([1]), np.array([0.5]), np.array([7.0])
+    )
     seqs = adder.pop()
     assert len(seqs["obs"]) == 1
     np.testing.assert_array_equal(seqs["obs"][0, :, 0], [0, 0, 1, 99, 0])
     np.testing.assert_array_equal(seqs["valid"][0], [0, 1, 1, 0, 0])  # final obs: no action
+    np.testing.assert_array_equal(seqs["prev_action"][0], [0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(seqs["prev_re"][0], [0, 0, 0, 0.5, 0])
+    np.testing.assert_array_equal(seqs["prev_ri"][0], [0, 0, 0, 7.0, 0])
     adder.start_episodes(np.array([1]), np.array([5]))
     for t in range(2, 6):
         _step(adder, t, slots=2)
@@ -91,6 +97,10 @@ def test_action_grid_and_wrapper():
     [
         ({"num_policies": 0}, "num_policies must be >= 1"),
         ({"sequence_period": 50}, "sequence_period must be in"),
+        ({"sequence_period": 10, "unroll_length": 10}, "would never be trained"),
+        ({"q_target": "td"}, "q_target must be"),
+        ({"grad_clip": "none"}, "grad_clip must be"),
+        ({"target_epsilon": 1.5}, "target_epsilon must be in"),
         ({"priority_eta": 2.0}, "priority_eta must be in"),
         ({"max_reward_scale": 0.5}, "max_reward_scale must be >= 1"),
         ({"gamma_min": 0.999}, "gamma_min <= gamma_max"),

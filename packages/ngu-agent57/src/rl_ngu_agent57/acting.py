@@ -13,10 +13,16 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from rl_core.math import RunningMeanStd
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.learning import mix_q
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
+from rl_ngu_agent57.novelty import (
+    EpisodicMemory,
+    ExponentialMeanStd,
+    LifelongNovelty,
+    intrinsic_rewards,
+)
 
 
 def behaviour_probabilities(greedy: np.ndarray, actions: np.ndarray, eps: np.ndarray, n: int):
@@ -27,9 +33,17 @@ def behaviour_probabilities(greedy: np.ndarray, actions: np.ndarray, eps: np.nda
 class QPolicy:
     """Batched recurrent Q-values of one or two networks (mixed through h for two)."""
 
-    def __init__(self, networks: list[RecurrentQNetwork], betas: np.ndarray) -> None:
+    def __init__(
+        self,
+        networks: list[RecurrentQNetwork],
+        betas: np.ndarray,
+        ri_input_scale: Callable[[], float] | None = None,
+    ) -> None:
         self.networks = networks
         self.betas = tf.constant(betas, tf.float32)
+        # The running scale of the previous-intrinsic-reward input (intrinsic_input =
+        # "running"), read at every call; the learner applies the same one.
+        self.ri_input_scale = ri_input_scale
         self._step = tf.function(self._step_graph)
 
     def _step_graph(self, obs, policy, prev_action, prev_re, prev_ri, state):
@@ -44,6 +58,8 @@ class QPolicy:
         return q, tf.stack(new_state, axis=1)
 
     def __call__(self, obs, policy, prev_action, prev_re, prev_ri, state):
+        if self.ri_input_scale is not None:
+            prev_ri = np.asarray(prev_ri, np.float32) * np.float32(self.ri_input_scale())
         q, state = self._step(
             tf.constant(obs, tf.float32),
             tf.constant(policy, tf.int32),
@@ -65,16 +81,77 @@ class Novelty:
         rnd: RNDNetworks,
         memory: EpisodicMemory,
         lifelong: LifelongNovelty,
+        obs_stats: RunningMeanStd | None = None,
+        freeze_embedding: bool = False,
     ) -> None:
         self.embedding, self.rnd = embedding, rnd
         self.memory, self.lifelong = memory, lifelong
-        self._features = tf.function(self._features_graph)
+        self.obs_stats = obs_stats
+        # Running second moment of r_i, for the scale of the previous-r_i input.
+        self.ri_stats = ExponentialMeanStd(lifelong.error_stats.decay)
+        # Per slot, the embedding weights of its current episode (NGU Table 6), as
+        # [slots, ...] arrays per layer; filled by freeze().
+        self.frozen: list[np.ndarray] | None = None
+        self.freeze_embedding = freeze_embedding
+        self._layers = [*embedding.embed.layers, embedding.embed.out]
+        self._graph = tf.function(self._features_graph, reduce_retracing=True)
 
-    def _features_graph(self, obs):
-        return self.embedding(obs), self.rnd.error(obs)
+    def _features_graph(self, obs, mean, std, frozen):
+        """Embeddings (rows of ``frozen`` weights first, then ``fresh`` rows with the
+        current ones) and RND errors (normalized inputs where ``mean`` is given)."""
+        if frozen is None:
+            embeddings = self.embedding(obs)
+        else:
+            x = obs[: tf.shape(frozen[0])[0]]
+            for i in range(0, len(frozen), 2):
+                x = tf.einsum("ri,rio->ro", x, frozen[i]) + frozen[i + 1]
+                if i + 2 < len(frozen):
+                    x = tf.nn.relu(x)
+            embeddings = tf.concat([x, self.embedding(obs[tf.shape(frozen[0])[0] :])], axis=0)
+        return embeddings, self.rnd.error(obs, mean, std)
 
-    def features(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        embeddings, errors = self._features(tf.constant(obs, tf.float32))
+    def freeze(self, slots: np.ndarray, num_slots: int) -> None:
+        """Slots whose episodes start: their embedding is the current one until they end."""
+        current = [v.numpy() for layer in self._layers for v in (layer.w, layer.b)]
+        if self.frozen is None:
+            self.frozen = [np.repeat(c[None], num_slots, axis=0) for c in current]
+        for stored, value in zip(self.frozen, current, strict=True):
+            stored[slots] = value
+
+    def ri_input_scale(self) -> float:
+        """1 / sqrt(running E[r_i^2]): the previous intrinsic reward enters the Q-network at
+        a scale of about 1 whatever the environment's novelty levels (1 before any r_i)."""
+        if not self.ri_stats.t:
+            return 1.0
+        second = self.ri_stats.m2 / (1 - self.ri_stats.decay**self.ri_stats.t)
+        return float(1.0 / max(np.sqrt(second), 1e-8))
+
+    def obs_normalizer(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """RND's input normalization (mean, std) from the running observation statistics,
+        or None without them."""
+        if self.obs_stats is None:
+            return None
+        std = np.sqrt(self.obs_stats.var + 1e-8)
+        return self.obs_stats.mean.astype(np.float32), std.astype(np.float32)
+
+    def features(
+        self,
+        obs: np.ndarray,
+        update_stats: bool = True,
+        frozen_slots: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings and RND errors of arriving observations (which also update the
+        observation statistics unless ``update_stats`` is False: evaluation). With
+        ``frozen_slots`` (and ``freeze_embedding``), row i < len(frozen_slots) is embedded
+        with the frozen weights of slot ``frozen_slots[i]``, later rows with the current."""
+        if self.obs_stats is not None and update_stats:
+            self.obs_stats.update(obs)
+        normalizer = self.obs_normalizer()
+        mean, std = (None, None) if normalizer is None else map(tf.constant, normalizer)
+        frozen = None
+        if self.freeze_embedding and frozen_slots is not None and len(frozen_slots):
+            frozen = [tf.constant(layer[frozen_slots]) for layer in self.frozen]
+        embeddings, errors = self._graph(tf.constant(obs, tf.float32), mean, std, frozen)
         return embeddings.numpy(), errors.numpy()
 
 
@@ -106,11 +183,25 @@ class Actor:
         self.j = np.zeros(n, np.int32)
         self.episode_return = np.zeros(n)
         self.choose_policies = choose_policies
-        self.end_of_episode = end_of_episode
+        self._episode_listeners = [end_of_episode]
         self.rng = rng
         self.last_novelty = (0.0, 1.0)  # mean episodic reward and lifelong modulator, last step
         self._obs: np.ndarray | None = None
         self._acted: dict[str, np.ndarray] = {}
+
+    def set_epsilons(self, epsilons: np.ndarray) -> None:
+        """The slots' exploration epsilons (a distributed actor takes its rungs of one
+        ladder spread over every actor's slots)."""
+        epsilons = np.asarray(epsilons, np.float64)
+        if epsilons.shape != self.epsilons.shape:
+            raise ValueError(f"need {len(self.epsilons)} epsilons, got shape {epsilons.shape}")
+        self.epsilons = epsilons
+
+    def add_episode_listener(
+        self, listener: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+    ) -> None:
+        """Also call ``listener(slots, policies, returns)`` when episodes end."""
+        self._episode_listeners.append(listener)
 
     def reset(self, obs: np.ndarray) -> None:
         """Start episodes in every slot from their first observations."""
@@ -124,6 +215,8 @@ class Actor:
         self.first[slots] = 1.0
         self.episode_return[slots] = 0.0
         self.j[slots] = self.choose_policies(slots)
+        if self.novelty.freeze_embedding:
+            self.novelty.freeze(slots, len(self.slots))
         if embeddings is None:
             embeddings, _ = self.novelty.features(first_obs)
         self.novelty.memory.reset(slots)
@@ -162,11 +255,14 @@ class Actor:
             arrived[done] = final_obs
         # One graph call: the arrived observations and, for ended slots, the new first ones.
         stacked = np.concatenate([arrived, next_obs[done]]) if len(done) else arrived
-        embeddings, errors = self.novelty.features(stacked)
+        # The arrived rows use their episodes' frozen embedding; the new first ones the
+        # current weights, which _start freezes for those slots.
+        embeddings, errors = self.novelty.features(stacked, frozen_slots=self.slots)
         n = len(self.slots)
         episodic = self.novelty.memory.query_and_add(self.slots, embeddings[:n])
         modulator = self.novelty.lifelong.modulator(errors[:n])
         ri = intrinsic_rewards(episodic, modulator)
+        self.novelty.ri_stats.update(ri)
         self.last_novelty = (float(episodic.mean()), float(modulator.mean()))
         re = rewards.astype(np.float32)
         self.episode_return += rewards
@@ -189,8 +285,11 @@ class Actor:
         self.prev_re, self.prev_ri = re, ri
         self.first = np.zeros(n, np.float32)
         if len(done):
-            self.end_of_episode(done, self.j[done], self.episode_return[done])
+            for listener in self._episode_listeners:
+                listener(done, self.j[done], self.episode_return[done])
             if self.adder is not None:
-                self.adder.end_episodes(done, arrived[done])
+                self.adder.end_episodes(
+                    done, arrived[done], self.prev_action[done], re[done], ri[done]
+                )
             self._start(done, next_obs[done], embeddings[n:])
         return ri

@@ -25,7 +25,12 @@ from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
 from rl_ngu_agent57.meta import SlidingWindowUCB
 from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
-from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, intrinsic_rewards
+from rl_ngu_agent57.novelty import (
+    EpisodicMemory,
+    ExponentialMeanStd,
+    LifelongNovelty,
+    intrinsic_rewards,
+)
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 from rl_ngu_agent57.wrappers import DiscretizeActions
 
@@ -79,7 +84,11 @@ class _RecurrentAgent(Agent):
         n = cfg.num_policies
         self.betas = ngu_betas(n, cfg.intrinsic_beta)
         self.gammas = self._gammas()
-        ri_scale = float(np.sqrt(cfg.num_neighbors * cfg.kernel_epsilon))
+        # The network's own constant scale of the previous-r_i input: sqrt(k eps) for
+        # "fixed" (the first version), 1 otherwise ("running" scales outside, "raw" not).
+        fixed = cfg.intrinsic_input == "fixed"
+        ri_scale = float(np.sqrt(cfg.num_neighbors * cfg.kernel_epsilon)) if fixed else 1.0
+        running = cfg.intrinsic_input == "running"
         self.q_networks = {
             name: tuple(
                 RecurrentQNetwork(
@@ -95,10 +104,16 @@ class _RecurrentAgent(Agent):
         )
         self.rnd = RNDNetworks(self.obs_dim, cfg.hidden_sizes, cfg.rnd_output_size, net_rng)
         self.learner = self.learner_class(
-            self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg
-        )
+            self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg,
+            rnd_normalizer=lambda: self.novelty.obs_normalizer(),
+            ri_input_scale=(lambda: self.novelty.ri_input_scale()) if running else None,
+        )  # fmt: skip
         self.state_shape = (len(self.head_names), 2, cfg.lstm_units)
-        self.q_policy = QPolicy([online for online, _ in self.q_networks.values()], self.betas)
+        self.q_policy = QPolicy(
+            [online for online, _ in self.q_networks.values()],
+            self.betas,
+            (lambda: self.novelty.ri_input_scale()) if running else None,
+        )
         memory = EpisodicMemory(
             cfg.num_envs,
             cfg.episodic_memory_capacity,
@@ -115,6 +130,8 @@ class _RecurrentAgent(Agent):
             self.rnd,
             memory,
             LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
+            RunningMeanStd(shape=(self.obs_dim,)) if cfg.rnd_obs_normalization else None,
+            freeze_embedding=cfg.freeze_embedding,
         )
         self.adder = SequenceAdder(
             cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,
@@ -134,7 +151,7 @@ class _RecurrentAgent(Agent):
             actor_epsilons(cfg.num_envs, cfg.epsilon, cfg.epsilon_alpha),
             self.state_shape,
             self._choose_policies,
-            self._end_of_episode,
+            self.end_of_episode,
             self.rng,
         )
         self.stats = EpisodeStats(cfg.num_envs)
@@ -156,11 +173,24 @@ class _RecurrentAgent(Agent):
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
-        """Hook for the meta-controller; NGU needs none."""
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        """Record finished episodes: their slots, policies j and extrinsic returns (Agent57's
+        meta-controller, NGU's per-j returns; a distributed learner: its actors')."""
 
     def evaluation_policy(self) -> int:
-        """The policy index j that greedy evaluation acts with."""
+        """The policy index j that greedy evaluation acts with (``evaluation_policy``)."""
+        mode = self.config.evaluation_policy
+        if mode == "j0":
+            return 0
+        if mode == "best_arm":
+            return self._best_arm()
+        return self._default_evaluation_policy()
+
+    def _default_evaluation_policy(self) -> int:
+        raise NotImplementedError
+
+    def _best_arm(self) -> int:
+        """The policy with the highest mean extrinsic return over the recent episodes."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ acting
@@ -226,7 +256,7 @@ class _RecurrentAgent(Agent):
         """
         x = self._flat(obs)
         b = len(x)
-        embeddings, errors = self.novelty.features(x)
+        embeddings, errors = self.novelty.features(x, update_stats=False)
         if self._eval is None or len(self._eval["fresh"]) != b:
             self._eval = self._new_eval_state(b)
         ev = self._eval
@@ -300,13 +330,27 @@ class _RecurrentAgent(Agent):
             if len(self.replay) >= cfg.learning_starts and vector_steps % cfg.train_every == 0:
                 batch = self.replay.sample(cfg.batch_size, self.rng)
                 indices = batch.pop("indices")
-                metrics, priorities = self.learner.step(batch)
-                self.replay.update_priorities(indices, priorities)
-                self._recent_metrics = metrics
+                self.replay.update_priorities(indices, self.train_step(batch))
             if self.num_timesteps >= next_log or self.num_timesteps >= target_steps:
                 next_log = self.num_timesteps + cfg.log_every
                 if not self._emit(callback, self._log_record(len(self.replay))):
                     break
+
+    def train_step(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """One learner step on a sampled batch (with its ``weights``); returns the new
+        priorities and keeps the losses for the next log record."""
+        self._recent_metrics, priorities = self.learner.step(batch)
+        return priorities
+
+    def pop_novelty_log(self) -> list[tuple[float, float, float]]:
+        """The (mean r_i, episodic reward, lifelong modulator) of each vector step since the
+        last call (a distributed actor sends them to the learner)."""
+        log, self._novelty_log = self._novelty_log, []
+        return log
+
+    def extend_novelty_log(self, entries: list[tuple[float, float, float]]) -> None:
+        """Add an actor's :meth:`pop_novelty_log` entries to this agent's next log record."""
+        self._novelty_log.extend(entries)
 
     def _log_record(self, replay_sequences: int) -> dict[str, float | None]:
         """The metrics of one log interval; empties the novelty log."""
@@ -377,6 +421,12 @@ class _RecurrentAgent(Agent):
             "sq_distance_stats": self.novelty.memory.sq_distance_stats.state_dict(),
             "error_stats": self.novelty.lifelong.error_stats.state_dict(),
             "reward_stats": _plain(self.reward_stats.state_dict()),
+            "ri_stats": self.novelty.ri_stats.state_dict(),
+            **(
+                {"obs_stats": _plain(self.novelty.obs_stats.state_dict())}
+                if self.novelty.obs_stats is not None
+                else {}
+            ),
         }
 
     def load_acting_stats(self, state: dict[str, Any]) -> None:
@@ -384,6 +434,43 @@ class _RecurrentAgent(Agent):
         self.novelty.memory.sq_distance_stats.load_state_dict(state["sq_distance_stats"])
         self.novelty.lifelong.error_stats.load_state_dict(state["error_stats"])
         self.reward_stats.load_state_dict(_arrays(state["reward_stats"]))
+        if "ri_stats" in state:  # checkpoints before 2026-12-02 have none
+            self.novelty.ri_stats.load_state_dict(state["ri_stats"])
+        if self.novelty.obs_stats is not None and "obs_stats" in state:
+            self.novelty.obs_stats.load_state_dict(_arrays(state["obs_stats"]))
+
+
+def merge_acting_stats(states: list[dict[str, Any]], decay: float) -> dict[str, Any]:
+    """One :meth:`_RecurrentAgent.acting_stats` from several actors': the exponential
+    averages by the mean of their bias-corrected moments (``decay`` is
+    ``novelty_stats_decay``), the extrinsic reward statistics merged exactly (the actors'
+    samples are disjoint)."""
+    merged = {
+        "sq_distance_stats": ExponentialMeanStd.merged(
+            [s["sq_distance_stats"] for s in states], decay
+        ),
+        "error_stats": ExponentialMeanStd.merged([s["error_stats"] for s in states], decay),
+        "reward_stats": _pooled([s["reward_stats"] for s in states]),
+    }
+    if all("ri_stats" in s for s in states):
+        merged["ri_stats"] = ExponentialMeanStd.merged([s["ri_stats"] for s in states], decay)
+    if all("obs_stats" in s for s in states):
+        merged["obs_stats"] = _pooled([s["obs_stats"] for s in states])
+    return merged
+
+
+def _pooled(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean, variance and count of the union of disjoint samples (RunningMeanStd states)."""
+    counts = np.array([float(s["count"]) for s in states])
+    means = np.array([np.asarray(s["mean"], np.float64) for s in states])
+    variances = np.array([np.asarray(s["var"], np.float64) for s in states])
+    total = counts.sum()
+    weights = counts / total if total > 0 else np.full(len(states), 1 / len(states))
+    weights = weights.reshape(-1, *([1] * (means.ndim - 1)))
+    mean = (weights * means).sum(axis=0)
+    # Pooled variance: within-actor variance plus the spread of the actors' means.
+    var = (weights * (variances + (means - mean) ** 2)).sum(axis=0)
+    return {"mean": mean.tolist(), "var": var.tolist(), "count": float(total)}
 
 
 def _novelty_means(values: list[tuple[float, float, float]]) -> dict[str, float]:
@@ -434,8 +521,28 @@ class NGU(_RecurrentAgent):
         # a fixed pairing would tie j = 0 to one epsilon forever.
         return self.rng.integers(self.config.num_policies, size=len(slots)).astype(np.int32)
 
-    def evaluation_policy(self) -> int:
+    def __init__(self, config: NGUConfig) -> None:
+        # Extrinsic returns per j over the last 160 episodes, only for
+        # ``evaluation_policy = "best_arm"`` (a diagnostic; NGU itself evaluates j = 0).
+        self.policy_returns = SlidingWindowUCB(config.num_policies, 160, 1.0, 0.0)
+        super().__init__(config)
+
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+        for j, episode_return in zip(policies, returns, strict=True):
+            self.policy_returns.update(int(j), float(episode_return))
+
+    def _default_evaluation_policy(self) -> int:
         return 0
+
+    def _best_arm(self) -> int:
+        return self.policy_returns.best_arm()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"policy_returns": self.policy_returns.state_dict()}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        if "policy_returns" in state:  # checkpoints before 2026-12-02 have none
+            self.policy_returns.load_state_dict(state["policy_returns"])
 
 
 class Agent57(_RecurrentAgent):
@@ -465,11 +572,14 @@ class Agent57(_RecurrentAgent):
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
         return np.array([self.meta.select(self.rng) for _ in slots], np.int32)
 
-    def _end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
+    def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
         for j, episode_return in zip(policies, returns, strict=True):
             self.meta.update(int(j), float(episode_return))
 
-    def evaluation_policy(self) -> int:
+    def _default_evaluation_policy(self) -> int:
+        return self.meta.best_arm()
+
+    def _best_arm(self) -> int:
         return self.meta.best_arm()
 
     def _extra_state(self) -> dict[str, Any]:

@@ -93,14 +93,26 @@ class SequenceAdder:
                 array[slot, shift:] = 0
             self.pos[slot] = shift
 
-    def end_episodes(self, slots: np.ndarray, final_obs: np.ndarray) -> None:
+    def end_episodes(
+        self,
+        slots: np.ndarray,
+        final_obs: np.ndarray,
+        prev_action: np.ndarray,
+        prev_re: np.ndarray,
+        prev_ri: np.ndarray,
+    ) -> None:
         """Slots whose episodes just ended: store the final observation (no action, so
-        masked) and emit their partial windows zero-padded to the full length."""
-        for slot, obs in zip(slots, final_obs, strict=True):
+        masked) with the inputs the Q-network is conditioned on there (the last action
+        and its rewards: a time-limit bootstrap reads Q at this row), and emit their
+        partial windows zero-padded to the full length."""
+        for i, slot in enumerate(slots):
             pos = self.pos[slot]
             for array in self.window.values():
                 array[slot, pos:] = 0
-            self.window["obs"][slot, pos] = obs
+            self.window["obs"][slot, pos] = final_obs[i]
+            self.window["prev_action"][slot, pos] = prev_action[i]
+            self.window["prev_re"][slot, pos] = prev_re[i]
+            self.window["prev_ri"][slot, pos] = prev_ri[i]
             self._emit(slot)
 
     def _emit(self, slot: int) -> None:

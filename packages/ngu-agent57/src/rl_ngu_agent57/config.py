@@ -31,7 +31,8 @@ class CommonConfig(BaseConfig):
     num_policies: int = 8
     """N, the number of exploration policies (beta_j, gamma_j) of the UVFA (paper: 32)."""
     intrinsic_beta: float = 0.3
-    """beta, the largest intrinsic reward weight (beta_{N-1}); 0 turns NGU into R2D2."""
+    """beta, the largest intrinsic reward weight (beta_{N-1}; NGU, Agent57: 0.3); 0 turns
+    NGU into R2D2. The deepsea and cartpole presets give NGU 0.03."""
     epsilon: float = 0.4
     """Ape-X actor epsilons eps_i = epsilon^(1 + epsilon_alpha * i / (num_envs - 1))."""
     epsilon_alpha: float = 7.0
@@ -70,7 +71,16 @@ class CommonConfig(BaseConfig):
     adam_eps: float = 1e-4
     """Adam epsilon (paper: 1e-3 in R2D2, 1e-4 in NGU)."""
     max_grad_norm: float = 40.0
-    """Clip the Q-networks' global gradient norm to this."""
+    """Clip the Q-networks' gradient norm to this (per network, see ``grad_clip``)."""
+    grad_clip: str = "per_head"
+    """"per_head": each Q-network's gradient norm is clipped on its own (Agent57's two
+    networks are trained as separate networks); "global": one norm over both (the first
+    version). NGU has one network, where both are the same."""
+    retrace_lambda: float = 0.95
+    """lambda of the Retrace traces c = lambda min(1, pi/mu) (NGU, Agent57: 0.95)."""
+    target_epsilon: float = 0.01
+    """epsilon of the epsilon-greedy target policy pi of the Retrace targets (NGU Table 6:
+    0.01); 0 makes pi greedy (the first version), which ignores the stored mu."""
     target_update_period: int = 100
     """Gradient steps between target-network updates (paper: 2500)."""
     embedding_size: int = 32
@@ -91,8 +101,30 @@ class CommonConfig(BaseConfig):
     """L, the cap of the lifelong modulator min(max(alpha, 1), L) (NGU: 5)."""
     episodic_memory_capacity: int = 5_000
     """Embeddings each slot's episodic memory holds (NGU: 30000)."""
+    novelty_train_steps: int = 5
+    """The embedding and RND networks train on the last this many steps of each sampled
+    sequence (NGU App. A: 5); 0 trains them on every step (the first version)."""
+    inverse_dynamics_l2: float = 1e-5
+    """L2 weight penalty on the inverse-dynamics action predictor (NGU App. A: 1e-5)."""
+    intrinsic_input: str = "running"
+    """How the previous intrinsic reward enters the Q-network: "running", divided by the
+    running root mean square of r_i (an input of about 1 in any env); "raw", as in the NGU
+    paper; "fixed", multiplied by sqrt(num_neighbors * kernel_epsilon) (the first version,
+    fitted to DeepSea, where r_i ~ 30-150 saturated the LSTM gates fed raw)."""
+    freeze_embedding: bool = True
+    """Embed each episode's observations for the episodic memory with the embedding
+    network as it was when the episode started (NGU Table 6); False uses the latest
+    weights at every step (the first version)."""
+    rnd_obs_normalization: bool = True
+    """Feed RND the observations normalized by their running mean and std, clipped to
+    [-5, 5] (Burda et al., 2019, section 2.4); False feeds them raw (the first version)."""
     novelty_stats_decay: float = 0.995
     """Decay per step of the running mean/std of RND errors and of d_m^2 (exponential)."""
+    evaluation_policy: str = "default"
+    """The policy j that greedy evaluation (``predict``) acts with: "default" (NGU: j = 0,
+    the exploitative policy, NGU section 4; Agent57: the meta-controller's best arm,
+    Agent57 section 4.2), "best_arm" (the j with the highest mean extrinsic return over
+    the last episodes: a diagnostic for NGU) or "j0" (a diagnostic for Agent57)."""
     log_every: int = 1_000
     """Environment steps between log records."""
 
@@ -109,8 +141,10 @@ class CommonConfig(BaseConfig):
             "action_bins must be 0 or >= 2": self.action_bins == 0 or self.action_bins >= 2,
             "burn_in must be >= 0": self.burn_in >= 0,
             "unroll_length must be >= 2": self.unroll_length >= 2,
-            "sequence_period must be in [1, unroll_length]": (
-                1 <= self.sequence_period <= self.unroll_length
+            "sequence_period must be in [1, unroll_length - 1]: a window's last transition "
+            "has its next observation only in a later window, so with sequence_period = "
+            "unroll_length it would never be trained": (
+                1 <= self.sequence_period < self.unroll_length
             ),
             "batch_size must be >= 1": self.batch_size >= 1,
             "replay_capacity must be >= batch_size": self.replay_capacity >= self.batch_size,
@@ -140,6 +174,17 @@ class CommonConfig(BaseConfig):
             "episodic_memory_capacity must be >= 1": self.episodic_memory_capacity >= 1,
             "log_every must be >= 1": self.log_every >= 1,
             "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
+            'evaluation_policy must be "default", "best_arm" or "j0"': (
+                self.evaluation_policy in ("default", "best_arm", "j0")
+            ),
+            'intrinsic_input must be "running", "raw" or "fixed"': (
+                self.intrinsic_input in ("running", "raw", "fixed")
+            ),
+            'grad_clip must be "per_head" or "global"': self.grad_clip in ("per_head", "global"),
+            "retrace_lambda must be in [0, 1]": 0 <= self.retrace_lambda <= 1,
+            "target_epsilon must be in [0, 1]": 0 <= self.target_epsilon <= 1,
+            "novelty_train_steps must be >= 0": self.novelty_train_steps >= 0,
+            "inverse_dynamics_l2 must be >= 0": self.inverse_dynamics_l2 >= 0,
         }
         for message, ok in checks.items():
             if not ok:
@@ -150,17 +195,16 @@ class CommonConfig(BaseConfig):
 class NGUConfig(CommonConfig):
     """Never Give Up (Badia et al., 2020a) on an R2D2 core (Kapturowski et al., 2019)."""
 
-    intrinsic_beta: float = 0.03
-    """beta, the largest intrinsic reward weight (paper: 0.3). NGU's one network shares
-    the exploitative j = 0 with policies paid ~50 per step in r_i on DeepSea; at 0.3 the
-    j = 0 values collapse after the treasure is found (DeepSea 6; on DeepSea 20 j = 0
-    reached it on 1/5 seeds at 0.3 against 2/5 at 0.03), so the default is 0.03."""
+    q_target: str = "retrace"
+    """The Q-learning target: "retrace", transformed Retrace double Q toward the
+    epsilon-greedy target policy (NGU section 3, Table 6), or "nstep", R2D2's transformed
+    n-step double Q (the first version)."""
     gamma_max: float = 0.997
     """Discount of the exploitative policy j = 0 (NGU: 0.997)."""
     gamma_min: float = 0.99
     """Discount of the most exploratory policy j = N-1 (NGU: 0.99)."""
     n_step: int = 5
-    """n of the transformed n-step double-Q target (R2D2: 5)."""
+    """n of the transformed n-step double-Q target of ``q_target = "nstep"`` (R2D2: 5)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -168,6 +212,8 @@ class NGUConfig(CommonConfig):
             raise ConfigError("need 0 <= gamma_min <= gamma_max < 1")
         if self.n_step < 1:
             raise ConfigError("n_step must be >= 1")
+        if self.q_target not in ("retrace", "nstep"):
+            raise ConfigError('q_target must be "retrace" or "nstep"')
 
 
 @dataclass
@@ -181,8 +227,6 @@ class Agent57Config(CommonConfig):
     """Discount of policy j = 7 (Agent57: 0.997)."""
     gamma2: float = 0.99
     """Discount of policy j = N-1 (Agent57: 0.99)."""
-    retrace_lambda: float = 0.95
-    """lambda of the Retrace traces (Agent57: 0.95)."""
     ucb_window: int = 160
     """tau, the meta-controller's sliding window of episodes."""
     ucb_beta: float = 1.0
@@ -194,8 +238,6 @@ class Agent57Config(CommonConfig):
         super().__post_init__()
         if not all(0 <= g < 1 for g in (self.gamma0, self.gamma1, self.gamma2)):
             raise ConfigError("gamma0, gamma1 and gamma2 must be in [0, 1)")
-        if not 0 <= self.retrace_lambda <= 1:
-            raise ConfigError("retrace_lambda must be in [0, 1]")
         if self.ucb_window < 1:
             raise ConfigError("ucb_window must be >= 1")
         if not 0 <= self.ucb_epsilon <= 1:

@@ -58,6 +58,7 @@ from rl_core.errors import RLError
 from rl_core.replay import PrioritizedReplayBuffer
 from rl_core.run import RunDirectory
 from rl_core.training import train_agent
+from rl_ngu_agent57.agent import merge_acting_stats
 from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.schedules import actor_epsilons
 
@@ -97,17 +98,12 @@ class ActingWorker:
         # Ape-X: one epsilon ladder over every actor's slots; this actor takes its rungs.
         n = cfg.num_envs
         ladder = actor_epsilons(n * num_workers, cfg.epsilon, cfg.epsilon_alpha)
-        agent.actor.epsilons = ladder[index * n : (index + 1) * n]
+        agent.actor.set_epsilons(ladder[index * n : (index + 1) * n])
         self.variables = agent.network_variables()
         self.version = -1  # of the weights acted with
         self._ended: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        update_meta = agent.actor.end_of_episode
-
-        def end_of_episode(slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
-            self._ended.append((slots, policies, returns))
-            update_meta(slots, policies, returns)
-
-        agent.actor.end_of_episode = end_of_episode
+        # Beside this actor's own bandit update, the ended episodes go to the learner.
+        agent.actor.add_episode_listener(lambda *ended: self._ended.append(ended))
 
     def collect(
         self, weights: dict[str, np.ndarray], version: int, vector_steps: int
@@ -132,12 +128,12 @@ class ActingWorker:
             "num_episodes": agent.stats.episodes - episodes,
             "episodes": agent.stats.new_episodes(episodes),
             "ended": self._ended,
-            "novelty": agent._novelty_log,
+            "novelty": agent.pop_novelty_log(),
             "acting_stats": agent.acting_stats(),
             "collect_s": time.perf_counter() - start,
             "pid": os.getpid(),
         }
-        self._ended, agent._novelty_log = [], []
+        self._ended = []
         return report, batch
 
     def pid(self) -> int:
@@ -227,6 +223,7 @@ class RayLearning:
         self.version = 0
         # Of each actor's latest report; None until a (restarted) actor's first one.
         self.pids: list[int | None] = [None] * n
+        self.acting_stats: list[dict[str, Any] | None] = [None] * n
         self.last_progress = time.monotonic()
         self.collect_s: list[float] = []
 
@@ -343,17 +340,21 @@ class RayLearning:
             # The reference, not the data: the replay fetches it from the object store.
             ref = self.replay.add.remote(call.batch)
             self.inserts[ref] = time.monotonic() + self.options.timeout_s
-        self._account(agent, report)
+        self._account(agent, report, i)
 
-    def _account(self, agent: Agent, report: dict[str, Any]) -> None:
+    def _account(self, agent: Agent, report: dict[str, Any], worker: int) -> None:
         """The learner's counters and statistics, as if it had stepped the envs itself."""
         agent.num_timesteps += report["steps"]
         agent.num_episodes += report["num_episodes"]
         agent.stats.record(**report["episodes"])
         for ended in report["ended"]:
-            agent._end_of_episode(*ended)
-        agent._novelty_log.extend(report["novelty"])
-        agent.load_acting_stats(report["acting_stats"])
+            agent.end_of_episode(*ended)
+        agent.extend_novelty_log(report["novelty"])
+        # Each actor normalizes with its own statistics; the learner (checkpoints, predict)
+        # keeps the merge of every actor's latest, not whichever reported last.
+        self.acting_stats[worker] = report["acting_stats"]
+        latest = [s for s in self.acting_stats if s is not None]
+        agent.load_acting_stats(merge_acting_stats(latest, agent.config.novelty_stats_decay))
         self.collect_s.append(report["collect_s"])
         if self.replay_size >= agent.config.learning_starts:
             self.ratio.env_steps += report["steps"]
@@ -362,7 +363,7 @@ class RayLearning:
         del self.samples[ref]
         batch = self._replay_get(ref)
         indices = batch.pop("indices")
-        agent._recent_metrics, priorities = agent.learner.step(batch)
+        priorities = agent.train_step(batch)
         # Not awaited: the replay runs calls in order, so the next sample sees them.
         self.replay.update_priorities.remote(indices, priorities)
         self.updates += 1

@@ -9,6 +9,7 @@ Position t holds observation x_t and, where ``valid[t]``, the transition
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,13 @@ def _take(q: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
     return tf.gather(q, actions, axis=-1, batch_dims=actions.shape.rank)
 
 
+def epsilon_greedy_probs(greedy: tf.Tensor, num_actions: int, epsilon: float, dtype) -> tf.Tensor:
+    """pi(.|x) of the epsilon-greedy policy on ``greedy`` actions: ``[..., A]`` with
+    1 - eps + eps/A on the greedy action and eps/A elsewhere."""
+    one_hot = tf.one_hot(greedy, num_actions, dtype=dtype)
+    return (1.0 - epsilon) * one_hot + epsilon / num_actions
+
+
 def transformed_retrace(
     q_target: tf.Tensor,
     actions: tf.Tensor,
@@ -77,27 +85,84 @@ def transformed_retrace(
     rewards: tf.Tensor,
     discounts: tf.Tensor,
     lam: float,
+    target_epsilon: float = 0.0,
 ) -> tf.Tensor:
-    """Agent57's transformed Retrace targets h(Q^ret_t) for a greedy target policy pi.
+    """Transformed Retrace targets h(Q^ret_t) (NGU section 3, Agent57 section 4.1) for the
+    target policy pi epsilon-greedy (``target_epsilon``; NGU Table 6: 0.01) on ``greedy``.
 
     Time-major: ``q_target`` [T+1, B, A] are h-rescaled target-network values, ``actions``,
-    ``greedy`` (argmax of pi), ``mu`` (stored behaviour probabilities) and ``valid`` are
-    [T+1, B]; ``rewards`` and ``discounts`` [T, B]. With greedy pi, pi(a_s|x_s) is 1 or 0,
-    so c_s = lambda min(1, pi/mu) is lambda on greedy actions and 0 elsewhere; positions
+    ``greedy`` (the argmax of the online network: double Q), ``mu`` (stored behaviour
+    probabilities) and ``valid`` are [T+1, B]; ``rewards`` and ``discounts`` [T, B].
+    The traces are c_s = lambda min(1, pi(a_s|x_s) / mu(a_s|x_s)): with epsilon > 0 a
+    non-greedy action keeps the trace lambda * (eps/A) / mu(a_s|x_s), so the stored mu
+    matters (with epsilon = 0 it would not: c_s = lambda 1[a_s = greedy_s]). Positions
     without a real action (episode end, padding) get c_s = 0, which cuts the trace.
-    E_pi h^-1(Q(x_s, .)) = h^-1(Q(x_s, greedy_s)).
+    E_pi h^-1(Q(x_s, .)) = sum_a pi(a|x_s) h^-1(Q(x_s, a)).
     """
-    pi_taken = tf.cast(tf.equal(actions, greedy), q_target.dtype)
+    pi = epsilon_greedy_probs(greedy, q_target.shape[-1], target_epsilon, q_target.dtype)
+    pi_taken = _take(pi, actions)
     mu = tf.where(valid > 0, mu, 1.0)  # no action taken there: any positive mu, trace is 0
     traces = retrace_traces(pi_taken, mu, lam) * valid
     return retrace_targets(
         rewards,
         discounts,
         _take(q_target, actions),
-        h_inv(_take(q_target, greedy)),
+        tf.reduce_sum(pi * h_inv(q_target), axis=-1),
         traces,
         transform=(h, h_inv),
     )
+
+
+def mixed_td(
+    target_e: tf.Tensor,
+    target_i: tf.Tensor,
+    q_e: tf.Tensor,
+    q_i: tf.Tensor,
+    beta: tf.Tensor,
+) -> tf.Tensor:
+    """The TD error of Agent57's mixed Q, for the replay priority: with targets and Q-values
+    of the two heads in h-space ``[T, B]`` and ``beta`` ``[B]``,
+    delta = h(h^-1(y_e) + beta h^-1(y_i)) - h(h^-1(Q_e) + beta h^-1(Q_i)).
+
+    Agent57 prioritizes as R2D2 (eta max|delta| + (1 - eta) mean|delta|); this is the error
+    of the Q-function it acts with. The signed sum delta_e + delta_i used before cancels
+    where the heads err in opposite directions and ignores beta_j."""
+    return h(h_inv(target_e) + beta * h_inv(target_i)) - h(h_inv(q_e) + beta * h_inv(q_i))
+
+
+def clip_per_network(grads: list, sizes: list[int], max_norm: float) -> list:
+    """Clip the gradient norm of each network on its own: ``grads`` is the concatenation of
+    the networks' gradient lists, ``sizes`` their lengths. Agent57's extrinsic and intrinsic
+    networks are two networks; one global norm would let the intrinsic head's larger errors
+    shrink the extrinsic head's steps."""
+    clipped, start = [], 0
+    for size in sizes:
+        part, _ = tf.clip_by_global_norm(grads[start : start + size], max_norm)
+        clipped += part
+        start += size
+    return clipped
+
+
+def novelty_masks(valid: tf.Tensor, last_steps: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """Which stored steps of time-major sequences ``valid`` [S, B] train the novelty networks.
+
+    Returns ``observed`` [S, B] (RND: every real observation, including the final
+    observation of an episode, which has no action and so ``valid`` 0 but follows a valid
+    step) and ``transitions`` [S - 1, B] (inverse dynamics: real transitions whose next
+    observation is stored). With ``last_steps`` > 0 each keeps only the last
+    ``last_steps`` of its sequence (NGU App. A trains them on the last 5 steps).
+    """
+    previous = tf.concat([tf.zeros_like(valid[:1]), valid[:-1]], axis=0)
+    observed = tf.maximum(valid, previous * (1.0 - valid))
+    transitions = valid[:-1]
+    if last_steps > 0:
+
+        def last(mask: tf.Tensor) -> tf.Tensor:
+            from_end = tf.cumsum(mask, axis=0, reverse=True)
+            return mask * tf.cast(from_end <= last_steps, mask.dtype)
+
+        observed, transitions = last(observed), last(transitions)
+    return observed, transitions
 
 
 class Learner:
@@ -114,8 +179,13 @@ class Learner:
         betas: np.ndarray,
         gammas: np.ndarray,
         config: Any,
+        rnd_normalizer: Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None,
+        ri_input_scale: Callable[[], float] | None = None,
     ) -> None:
+        self.ri_input_scale = ri_input_scale
         self.q_networks = q_networks
+        # The actors' running observation statistics for RND's inputs, read at each step.
+        self.rnd_normalizer = rnd_normalizer
         self.embedding = embedding
         self.rnd = rnd
         self.betas = tf.constant(betas, tf.float32)
@@ -124,6 +194,7 @@ class Learner:
         self.q_variables = [
             v for online, _ in q_networks.values() for v in online.trainable_variables
         ]
+        self.head_sizes = [len(online.trainable_variables) for online, _ in q_networks.values()]
         self.novelty_variables = [
             *embedding.trainable_variables,
             *rnd.predictor.trainable_variables,
@@ -138,6 +209,17 @@ class Learner:
         # Actors send batches of varying size: trace once for any batch size.
         self._priorities = tf.function(self._priorities_graph, reduce_retracing=True)
 
+    def _acting_inputs(self) -> dict[str, tf.Tensor]:
+        """The actors' running statistics a step reads: RND's observation normalization and
+        the scale of the previous-r_i input (where those are on)."""
+        out = {}
+        normalizer = self.rnd_normalizer() if self.rnd_normalizer is not None else None
+        if normalizer is not None:
+            out["rnd_obs_mean"], out["rnd_obs_std"] = map(tf.constant, normalizer)
+        if self.ri_input_scale is not None:
+            out["ri_input_scale"] = tf.constant(self.ri_input_scale(), tf.float32)
+        return out
+
     def sync_target(self) -> None:
         for online, target in self.q_networks.values():
             for src, dst in zip(online.variables, target.variables, strict=True):
@@ -145,7 +227,8 @@ class Learner:
 
     def step(self, batch: dict[str, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
         """One gradient step on a batch of sequences; returns metrics and new priorities."""
-        metrics, priorities = self._step({k: tf.constant(v) for k, v in batch.items()})
+        tensors = {k: tf.constant(v) for k, v in batch.items()} | self._acting_inputs()
+        metrics, priorities = self._step(tensors)
         self.steps += 1
         if self.steps % self.config.target_update_period == 0:
             self.sync_target()
@@ -155,7 +238,8 @@ class Learner:
 
     def _unroll(self, net: RecurrentQNetwork, b: dict, head: int, burn_in: int) -> tf.Tensor:
         return net.unroll(
-            b["obs"], b["policy"], b["prev_action"], b["prev_re"], b["prev_ri"], b["first"],
+            b["obs"], b["policy"], b["prev_action"], b["prev_re"],
+            b["prev_ri"] * b.get("ri_input_scale", 1.0), b["first"],
             b["state"][:, head, 0], b["state"][:, head, 1], burn_in=burn_in,
         )  # fmt: skip
 
@@ -163,17 +247,24 @@ class Learner:
         raise NotImplementedError
 
     def _novelty_loss(self, b: dict) -> tuple[tf.Tensor, dict]:
-        obs, valid = b["obs"], b["valid"]
+        """Inverse-dynamics cross-entropy (+ L2 on the action predictor) and the RND error,
+        on the novelty masks of :func:`novelty_masks` (NGU App. A)."""
+        cfg = self.config
+        obs = b["obs"]
+        observed, transitions = novelty_masks(b["valid"], cfg.novelty_train_steps)
         flat = tf.reshape(obs[:-1], [-1, obs.shape[-1]])
         next_flat = tf.reshape(obs[1:], [-1, obs.shape[-1]])
         actions = tf.reshape(b["action"][:-1], [-1])
-        mask = tf.reshape(valid[:-1], [-1])
-        denom = tf.maximum(tf.reduce_sum(mask), 1.0)
+        mask = tf.reshape(transitions, [-1])
         logits = self.embedding.action_logits(flat, next_flat)
         ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
-        inverse_loss = tf.reduce_sum(ce * mask) / denom
-        rnd_loss = tf.reduce_sum(self.rnd.error(flat) * mask) / denom
-        return inverse_loss + rnd_loss, {
+        inverse_loss = tf.reduce_sum(ce * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        l2 = tf.add_n([tf.reduce_sum(tf.square(w)) for w in self.embedding.classifier_weights()])
+        all_obs = tf.reshape(obs, [-1, obs.shape[-1]])
+        obs_mask = tf.reshape(observed, [-1])
+        rnd_errors = self.rnd.error(all_obs, b.get("rnd_obs_mean"), b.get("rnd_obs_std"))
+        rnd_loss = tf.reduce_sum(rnd_errors * obs_mask) / tf.maximum(tf.reduce_sum(obs_mask), 1.0)
+        return inverse_loss + cfg.inverse_dynamics_l2 * l2 + rnd_loss, {
             "inverse_dynamics_loss": inverse_loss,
             "rnd_loss": rnd_loss,
         }
@@ -199,7 +290,7 @@ class Learner:
         Distributed actors use it, on their copy of the networks, for the initial
         priorities of the sequences they send (as in Ape-X and R2D2).
         """
-        batch = {k: tf.constant(v) for k, v in sequences.items()}
+        batch = {k: tf.constant(v) for k, v in sequences.items()} | self._acting_inputs()
         batch["weights"] = tf.ones(len(sequences["policy"]), tf.float32)
         return self._priorities(batch).numpy()
 
@@ -214,7 +305,11 @@ class Learner:
             q_loss, td, q_metrics = self._q_loss(b, mask)
             novelty_loss, novelty_metrics = self._novelty_loss(b)
         q_grads = tape.gradient(q_loss, self.q_variables)
-        q_grads, grad_norm = tf.clip_by_global_norm(q_grads, self.config.max_grad_norm)
+        grad_norm = tf.linalg.global_norm(q_grads)
+        if self.config.grad_clip == "per_head":
+            q_grads = clip_per_network(q_grads, self.head_sizes, self.config.max_grad_norm)
+        else:
+            q_grads, _ = tf.clip_by_global_norm(q_grads, self.config.max_grad_norm)
         self.q_optimizer.apply(q_grads)
         self.novelty_optimizer.apply(tape.gradient(novelty_loss, self.novelty_variables))
         del tape
@@ -224,8 +319,10 @@ class Learner:
 
 
 class NGULearner(Learner):
-    """NGU: one Q-network on r_e + beta_j r_i with discount gamma_j, trained with R2D2's
-    transformed n-step double Q-learning: y = h(sum_k gamma^k r_{t+k} + gamma^n
+    """NGU: one Q-network on r_e + beta_j r_i with discount gamma_j, trained with transformed
+    Retrace double Q-learning toward an epsilon-greedy target policy (NGU section 3 and
+    Table 6: lambda 0.95, target epsilon 0.01); ``q_target = "nstep"`` gives R2D2's
+    transformed n-step double Q instead: y = h(sum_k gamma^k r_{t+k} + gamma^n
     h^-1(Q_target(x_{t+n}, argmax_a Q(x_{t+n}, a))))."""
 
     head_names = ("q",)
@@ -234,17 +331,22 @@ class NGULearner(Learner):
         cfg = self.config
         online, target = self.q_networks["q"]
         q = self._unroll(online, b, 0, cfg.burn_in)
-        q_target = self._unroll(target, b, 0, 0)
+        q_target = tf.stop_gradient(self._unroll(target, b, 0, 0))
         beta = tf.gather(self.betas, b["policy"])
         gamma = tf.gather(self.gammas, b["policy"])
         rewards = (b["re"] + beta * b["ri"])[:-1]
-        discounts = gamma * (1.0 - b["term"][:-1])
         greedy = tf.argmax(q, axis=-1, output_type=tf.int32)
-        bootstrap = h_inv(_take(tf.stop_gradient(q_target), greedy))
-        targets = tf.stop_gradient(
-            h(n_step_targets(rewards, discounts, b["valid"][:-1], bootstrap, cfg.n_step))
-        )
-        td = targets - _take(q[:-1], b["action"][:-1])
+        if cfg.q_target == "retrace":
+            discounts = gamma * (1.0 - b["term"][:-1]) * b["valid"][:-1]
+            targets = transformed_retrace(
+                q_target, b["action"], greedy, b["mu"], b["valid"], rewards, discounts,
+                cfg.retrace_lambda, cfg.target_epsilon,
+            )  # fmt: skip
+        else:
+            discounts = gamma * (1.0 - b["term"][:-1])
+            bootstrap = h_inv(_take(q_target, greedy))
+            targets = h(n_step_targets(rewards, discounts, b["valid"][:-1], bootstrap, cfg.n_step))
+        td = tf.stop_gradient(targets) - _take(q[:-1], b["action"][:-1])
         per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)
         loss = tf.reduce_mean(b["weights"] * per_sequence)
         return loss, td, {"q_values": tf.reduce_sum(_take(q[:-1], greedy[:-1]) * mask)
@@ -253,9 +355,10 @@ class NGULearner(Learner):
 
 class Agent57Learner(Learner):
     """Agent57: extrinsic and intrinsic Q-networks, each trained on its own reward with
-    transformed Retrace(lambda) toward the greedy policy of the mixed
-    Q = h(h^-1(Q_e) + beta_j h^-1(Q_i)), with traces c_s = lambda min(1, pi/mu) from the
-    stored behaviour probabilities mu(a_s|x_s)."""
+    transformed Retrace(lambda) toward the epsilon-greedy policy (``target_epsilon``) of the
+    mixed Q = h(h^-1(Q_e) + beta_j h^-1(Q_i)), with traces c_s = lambda min(1, pi/mu) from
+    the stored behaviour probabilities mu(a_s|x_s). The replay priority is R2D2's, on the
+    TD error of the mixed Q (:func:`mixed_td`)."""
 
     head_names = ("extrinsic", "intrinsic")
 
@@ -274,9 +377,9 @@ class Agent57Learner(Learner):
         valid = b["valid"]
         discounts = gamma * (1.0 - b["term"][:-1]) * valid[:-1]
         rewards = {"extrinsic": b["re"][:-1], "intrinsic": b["ri"][:-1]}
-        total_loss, td_sum, metrics = 0.0, 0.0, {}
+        total_loss, targets, metrics = 0.0, {}, {}
         for name in self.head_names:
-            targets = transformed_retrace(
+            targets[name] = transformed_retrace(
                 q_target[name],
                 actions,
                 greedy,
@@ -285,14 +388,21 @@ class Agent57Learner(Learner):
                 rewards[name],
                 discounts,
                 cfg.retrace_lambda,
+                cfg.target_epsilon,
             )
-            td = targets - _take(q_online[name][:-1], actions[:-1])
+            td = targets[name] - _take(q_online[name][:-1], actions[:-1])
             per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)
             loss = tf.reduce_mean(b["weights"] * per_sequence)
             total_loss += loss
-            td_sum += td
             metrics[f"{name}_loss"] = loss
+        td_mixed = mixed_td(
+            targets["extrinsic"],
+            targets["intrinsic"],
+            _take(q_online["extrinsic"][:-1], actions[:-1]),
+            _take(q_online["intrinsic"][:-1], actions[:-1]),
+            beta,
+        )
         metrics["q_values"] = tf.reduce_sum(_take(mixed[:-1], greedy[:-1]) * mask) / tf.maximum(
             tf.reduce_sum(mask), 1.0
         )
-        return total_loss, td_sum, metrics
+        return total_loss, tf.stop_gradient(td_mixed), metrics

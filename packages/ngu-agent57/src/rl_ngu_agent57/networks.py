@@ -166,6 +166,11 @@ class EmbeddingNetwork(tf.Module):
     def __call__(self, obs: tf.Tensor) -> tf.Tensor:
         return self.embed(obs)
 
+    def classifier_weights(self) -> list[tf.Variable]:
+        """The action predictor's weight matrices (NGU's L2 penalty; biases excluded)."""
+        layers = [*self.classifier.layers, self.classifier.out]
+        return [layer.w for layer in layers if layer is not None]
+
     def action_logits(self, obs: tf.Tensor, next_obs: tf.Tensor) -> tf.Tensor:
         return self.classifier(tf.concat([self.embed(obs), self.embed(next_obs)], axis=-1))
 
@@ -180,7 +185,12 @@ class RNDNetworks(tf.Module):
         self.target = MLP(obs_dim, hidden, rng, "rnd_target", linear_out=out)
         self.predictor = MLP(obs_dim, hidden, rng, "rnd_predictor", linear_out=out)
 
-    def error(self, obs: tf.Tensor) -> tf.Tensor:
-        """||g(x) - g*(x)||^2 per observation."""
+    def error(
+        self, obs: tf.Tensor, mean: tf.Tensor | None = None, std: tf.Tensor | None = None
+    ) -> tf.Tensor:
+        """||g(x) - g*(x)||^2 per observation; with ``mean``/``std`` the input is the
+        normalized observation clipped to [-5, 5] (Burda et al., 2019, section 2.4)."""
+        if mean is not None:
+            obs = tf.clip_by_value((obs - mean) / std, -5.0, 5.0)
         target = tf.stop_gradient(self.target(obs))
         return tf.reduce_sum(tf.square(self.predictor(obs) - target), axis=-1)

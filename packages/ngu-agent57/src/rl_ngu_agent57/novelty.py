@@ -48,6 +48,19 @@ class ExponentialMeanStd:
     def state_dict(self) -> dict:
         return {"m1": self.m1, "m2": self.m2, "t": self.t}
 
+    @staticmethod
+    def merged(states: list[dict], decay: float) -> dict:
+        """One state from several (actors that each averaged their own stream): the mean of
+        their bias-corrected moments, stored as a state of ``t = max t``."""
+        started = [s for s in states if s["t"] > 0]
+        if not started:
+            return dict(states[0])
+        means = [s["m1"] / (1 - decay ** s["t"]) for s in started]
+        squares = [s["m2"] / (1 - decay ** s["t"]) for s in started]
+        t = max(s["t"] for s in started)
+        scale = 1 - decay**t
+        return {"m1": float(np.mean(means)) * scale, "m2": float(np.mean(squares)) * scale, "t": t}
+
     def load_state_dict(self, state: dict) -> None:
         self.m1, self.m2, self.t = float(state["m1"]), float(state["m2"]), int(state["t"])
 

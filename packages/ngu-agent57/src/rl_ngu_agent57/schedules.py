@@ -17,8 +17,11 @@ def _sigmoid(x: float) -> float:
 
 def ngu_betas(num_policies: int, beta: float) -> np.ndarray:
     r"""NGU, Appendix A: :math:`\beta_0 = 0`, :math:`\beta_{N-1} = \beta`, and in between
-    :math:`\beta_j = \beta\,\sigma(10 (2j - (N - 2)) / (N - 2))`. Agent57 uses the same."""
+    :math:`\beta_j = \beta\,\sigma(10 (2j - (N - 2)) / (N - 2))`. Agent57 uses the same.
+    N = 1 is the paper's NGU(N=1): the one policy is the exploratory one, beta_0 = beta."""
     n = num_policies
+    if n == 1:
+        return np.array([beta], np.float64)
     out = np.zeros(n)
     for j in range(1, n):
         if j == n - 1:

@@ -15,7 +15,13 @@ from rl_core.callbacks import Callback
 from rl_core.envs import GOAL_KEYS, is_goal_env, make_env, make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
-from rl_core.replay import linear_schedule
+from rl_core.replay import (
+    REPLAY_FILE,
+    is_compact_space,
+    linear_schedule,
+    load_replay,
+    save_replay,
+)
 from rl_core.weights import load_variables, save_variables
 from rl_her.buffer import HindsightReplayBuffer
 from rl_her.config import HERConfig
@@ -54,6 +60,16 @@ class HER(Agent[HERConfig]):
                 f"{config.env} has {type(obs_space).__name__}"
             )
         self.obs_dim = _flat_box(obs_space["observation"], "observation", config.env)
+        # Saved as uint8 in checkpoints where the env's values are (images, bits).
+        self._compact_replay = [
+            f"data/{field}"
+            for key, fields in (
+                ("observation", ("observation", "next_observation")),
+                ("desired_goal", ("desired_goal", "next_achieved_goal")),
+            )
+            if is_compact_space(obs_space[key])
+            for field in fields
+        ]
         self.goal_dim = _flat_box(obs_space["desired_goal"], "desired_goal", config.env)
         # compute_reward (and compute_terminated) of the env's own class and parameters.
         self._reward_env = make_env(config.env, **config.env_kwargs).unwrapped
@@ -119,6 +135,9 @@ class HER(Agent[HERConfig]):
         self._owed_steps = 0.0  # gradient steps due (replay_ratio per env step), not yet taken
         self._vector_steps = 0
         self._last_metrics: dict[str, float] = {}
+        # Finished transitions the buffer must hold before training: raised to
+        # learning_starts by a resume whose checkpoint held no replay.
+        self._min_replay = 0
 
     # ------------------------------------------------------------------ acting
 
@@ -254,12 +273,17 @@ class HER(Agent[HERConfig]):
         if self._obs is None:
             # Fresh episodes (also on resume: env states are not saved).
             self._obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
+            self.buffer.drop_unfinished()  # a restored buffer's running episodes are gone
         next_log = (self.num_timesteps // cfg.log_every + 1) * cfg.log_every
         while self.num_timesteps < target_steps:
             self._collect_step()
-            # Nothing is owed while no episode has finished (e.g. right after a resume,
-            # whose buffer starts empty), so no burst of steps on the first episodes.
-            if self.num_timesteps > cfg.learning_starts and self.buffer.tree.total > 0:
+            # Nothing is owed while no episode has finished or a resume without replay
+            # refills the buffer, so no burst of steps on the first episodes.
+            if (
+                self.num_timesteps > cfg.learning_starts
+                and self.buffer.tree.total > 0
+                and len(self.buffer) >= self._min_replay
+            ):
                 self._owed_steps += cfg.replay_ratio * cfg.num_envs
                 if self._vector_steps % cfg.train_every == 0:
                     self._train()
@@ -285,8 +309,16 @@ class HER(Agent[HERConfig]):
         state = {"rng": self.rng.bit_generator.state, "kind": self.kind}
         (path / "state.json").write_text(json.dumps(state))
 
+    def _save_replay(self, path: Path) -> None:
+        if self.config.checkpoint_replay:
+            save_replay(path / REPLAY_FILE, self.buffer.state_dict(), self._compact_replay)
+
     def _load_state(self, path: Path) -> None:
         load_variables(path, self._named_state())
         self._acting_weights = self.learner.acting_weights()
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
+        if (path / REPLAY_FILE).is_file():
+            self.buffer.load_state_dict(load_replay(path / REPLAY_FILE))
+        else:  # a policy, or a checkpoint without replay: refill before training again
+            self._min_replay = min(self.config.learning_starts, self.buffer.capacity)

@@ -283,6 +283,65 @@ class HindsightReplayBuffer:
         discount = np.where(terminal, 0.0, self.gamma**m).astype(np.float32)
         return ret, next_obs, discount
 
+    def drop_unfinished(self) -> None:
+        """Forget the episodes still running (their envs were reset, e.g. on a resume).
+
+        Their transitions stay unsamplable (priority 0) until overwritten; the next
+        :meth:`add` starts a new episode in every env.
+        """
+        self._current_start[:] = self.pos
+
+    # ------------------------------------------------------------------ checkpointing
+
+    _ARRAYS = (
+        "observation",
+        "desired_goal",
+        "action",
+        "next_observation",
+        "next_achieved_goal",
+        "terminated",
+        "ep_start",
+        "ep_length",
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Flat arrays for :func:`rl_core.replay.save_replay`: the filled rows, the episode
+        bookkeeping, the priorities (sum tree leaves) and the write position."""
+        filled = self.rows if self.full else self.pos
+        state: dict[str, Any] = {f"data/{k}": getattr(self, k)[:filled] for k in self._ARRAYS}
+        state.update({f"tree/{k}": v for k, v in self.tree.state_dict().items()})
+        state.update(
+            rows=self.rows,
+            num_envs=self.num_envs,
+            pos=self.pos,
+            full=self.full,
+            valid=self._valid,
+            max_priority=self.max_priority,
+            current_start=self._current_start,
+        )
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`; the buffer's shapes must match the saved one's."""
+        rows, num_envs = int(state["rows"]), int(state["num_envs"])
+        if (rows, num_envs) != (self.rows, self.num_envs):
+            raise ValueError(
+                f"saved replay holds {rows} rows x {num_envs} envs, this buffer "
+                f"{self.rows} x {self.num_envs} (buffer_size and num_envs must match)"
+            )
+        pos, full = int(state["pos"]), bool(state["full"])
+        filled = self.rows if full else pos
+        for key in self._ARRAYS:
+            target, value = getattr(self, key), np.asarray(state[f"data/{key}"])
+            if value.shape != (filled, *target.shape[1:]):
+                raise ValueError(f"saved replay field {key} has shape {value.shape}")
+            target[:filled] = value
+            target[filled:] = 0
+        self.tree.load_state_dict({k: state[f"tree/{k}"] for k in ("sum_leaves", "min_leaves")})
+        self.pos, self.full, self._valid = pos, full, int(state["valid"])
+        self.max_priority = float(state["max_priority"])
+        self._current_start[:] = np.asarray(state["current_start"], np.int64)
+
     # ------------------------------------------------------------------ priorities
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:

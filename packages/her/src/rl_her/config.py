@@ -42,6 +42,11 @@ class HERConfig(BaseConfig):
     train_every: int = 4
     """Vector steps between updates; one update runs all the gradient steps owed since
     the last one inside a single graph call."""
+    checkpoint_replay: bool = True
+    """Checkpoints carry the replay buffer (replay.npz), so a resume continues from the same
+    data; it costs disk and checkpoint time of the order of the buffer's memory (obs,
+    goals and actions per stored transition). Off: a resume refills learning_starts
+    transitions before training again."""
     prioritized: bool = True
     """Proportional prioritized replay (Schaul et al., 2016) over stored transitions."""
     priority_alpha: float = 0.6

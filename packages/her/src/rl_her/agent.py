@@ -27,6 +27,7 @@ from rl_her.buffer import HindsightReplayBuffer
 from rl_her.config import HERConfig
 from rl_her.learning import ActorCriticLearner, DQNLearner
 from rl_her.networks import actor_numpy, q_numpy
+from rl_her.normalizer import InputNormalizer
 
 _MAX_SEED = 2**31 - 1
 
@@ -129,6 +130,10 @@ class HER(Agent[HERConfig]):
         else:
             self.learner = ActorCriticLearner(n_in, self.action_dim, config, self.kind == "td3")
         self._acting_weights = self.learner.acting_weights()
+        self.normalizer = InputNormalizer(
+            self.obs_dim, self.goal_dim, config.obs_clip, config.norm_clip,
+            config.normalizes(self.kind),
+        )  # fmt: skip
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: dict[str, np.ndarray] | None = None
@@ -160,6 +165,7 @@ class HER(Agent[HERConfig]):
     def _act(self, x: np.ndarray, epsilon: float, explore: bool) -> np.ndarray:
         """Actions in the learner's space (indices, or normalized continuous actions)."""
         n = len(x)
+        x = self.normalizer(x)
         if self.kind == "dqn":
             actions = q_numpy(self._acting_weights, x, self.config.dueling).argmax(axis=1)
             if explore:
@@ -181,7 +187,7 @@ class HER(Agent[HERConfig]):
         Greedy (argmax Q or the actor's action) when ``deterministic``; otherwise
         epsilon-greedy at ``exploration_final`` (DQN) or with the training noise.
         """
-        if not isinstance(obs, dict) or any(k not in obs for k in GOAL_KEYS[1:]):
+        if not isinstance(obs, dict) or any(k not in obs for k in ("observation", "desired_goal")):
             raise ConfigError("her.predict expects a dict with observation and desired_goal")
         x = self._inputs(obs)
         return self._to_env(self._act(x, self.config.exploration_final, not deterministic))
@@ -233,6 +239,9 @@ class HER(Agent[HERConfig]):
             terminated,
             done,
         )
+        # Goal statistics see real and achieved goals: relabeled goals are achieved ones.
+        goals = np.concatenate([x[:, self.obs_dim :], next_ag])
+        self.normalizer.update(x[:, : self.obs_dim], goals)
         self.stats.update(rewards, done, successes=success)
         self.num_episodes += int(done.sum())
         self.num_timesteps += cfg.num_envs
@@ -245,14 +254,11 @@ class HER(Agent[HERConfig]):
         if k < 1 or self.buffer.tree.total <= 0:
             return
         self._owed_steps -= k
-        batch = self.buffer.sample(k * cfg.batch_size, self.rng, beta=self._beta())
-        shaped = {
-            key: value.reshape(k, cfg.batch_size, *value.shape[1:])
-            for key, value in batch.items()
-            if key not in ("indices", "relabeled")
-        }
-        inputs = np.concatenate([shaped["observation"], shaped["goal"]], axis=-1)
-        next_inputs = np.concatenate([shaped["next_observation"], shaped["goal"]], axis=-1)
+        shaped = self.buffer.sample_minibatches(k, cfg.batch_size, self.rng, beta=self._beta())
+        batch = {key: shaped.pop(key) for key in ("indices", "relabeled")}
+        norm = self.normalizer
+        inputs = norm(np.concatenate([shaped["observation"], shaped["goal"]], axis=-1))
+        next_inputs = norm(np.concatenate([shaped["next_observation"], shaped["goal"]], axis=-1))
         seed = self.rng.integers(0, _MAX_SEED, size=2)
         td, metrics, weights = self.learner.update(
             tf.constant(inputs),
@@ -306,7 +312,11 @@ class HER(Agent[HERConfig]):
 
     def _save_state(self, path: Path) -> None:
         save_variables(path, self._named_state())
-        state = {"rng": self.rng.bit_generator.state, "kind": self.kind}
+        state = {
+            "rng": self.rng.bit_generator.state,
+            "kind": self.kind,
+            "normalizer": self.normalizer.state_dict(),  # part of the policy
+        }
         (path / "state.json").write_text(json.dumps(state))
 
     def _save_replay(self, path: Path) -> None:
@@ -318,6 +328,8 @@ class HER(Agent[HERConfig]):
         self._acting_weights = self.learner.acting_weights()
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
+        if "normalizer" in state:  # saves from before normalization have none
+            self.normalizer.load_state_dict(state["normalizer"])
         if (path / REPLAY_FILE).is_file():
             self.buffer.load_state_dict(load_replay(path / REPLAY_FILE))
         else:  # a policy, or a checkpoint without replay: refill before training again

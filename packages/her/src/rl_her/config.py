@@ -45,8 +45,8 @@ class HERConfig(BaseConfig):
     checkpoint_replay: bool = True
     """Checkpoints carry the replay buffer (replay.npz), so a resume continues from the same
     data; it costs disk and checkpoint time of the order of the buffer's memory (obs,
-    goals and actions per stored transition). Off: a resume refills learning_starts
-    transitions before training again."""
+    goals and actions per stored transition) for each kept checkpoint. Off: a resume
+    refills learning_starts transitions before training again."""
     prioritized: bool = True
     """Proportional prioritized replay (Schaul et al., 2016) over stored transitions."""
     priority_alpha: float = 0.6

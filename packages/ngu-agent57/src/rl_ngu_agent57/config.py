@@ -55,9 +55,9 @@ class CommonConfig(BaseConfig):
     checkpoint_replay: bool = True
     """Checkpoints carry the sequence replay and its priorities (replay.npz), so a resume
     continues from the same data; it costs disk and checkpoint time of the order of the
-    replay's memory (replay_capacity sequences of burn_in + unroll_length steps). Off: a
-    resume refills learning_starts sequences before training again. Distributed (Ray)
-    runs never carry it."""
+    replay's memory (replay_capacity sequences of burn_in + unroll_length steps) for each
+    kept checkpoint. Off: a resume refills learning_starts sequences before training
+    again. Distributed (Ray) runs never carry it."""
     train_every: int = 1
     """Vector-env steps between gradient steps (the replay ratio; a distributed run keeps
     the same ratio between the actors' steps and the learner's)."""

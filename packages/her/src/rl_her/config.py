@@ -79,7 +79,8 @@ class HERConfig(BaseConfig):
     # --- stabilizers (HER paper, OpenAI baselines' her)
     normalize_inputs: bool | None = None
     """Running mean/std normalization of observations and goals (saved with the policy);
-    unset: on for DDPG/TD3 (the paper), off for DQN (bit vectors need none)."""
+    unset: on for DDPG/TD3 (the paper), off for DQN (its bit-flipping settings were tuned
+    without it; see the README's measurements)."""
     obs_clip: float = 200.0
     """Raw observations and goals are clipped to +-obs_clip before normalizing (baselines'
     clip_obs)."""

@@ -95,8 +95,9 @@ class FakeAgent:
     def __init__(self):
         self.num_timesteps = 0
 
-    def save(self, path):
-        (path / "agent.json").write_text(json.dumps({"step": self.num_timesteps}))
+    def save(self, path, include_replay=False):
+        meta = {"step": self.num_timesteps, "replay": include_replay}
+        (path / "agent.json").write_text(json.dumps(meta))
 
 
 def test_run_callback_checkpoints_on_interval_and_stops_on_nan(tmp_path):
@@ -110,6 +111,8 @@ def test_run_callback_checkpoints_on_interval_and_stops_on_nan(tmp_path):
             assert cb.on_log(agent, {"global_step": step, "losses/v": 1.0}) is True
         # the first log at or past each multiple of 250
         assert [int(p.name[5:]) for p in run.checkpoints()] == [300, 500]
+        # Checkpoints carry an off-policy agent's replay (the final policy does not).
+        assert json.loads((run.latest_checkpoint() / "agent.json").read_text())["replay"]
         agent.num_timesteps = 800
         with pytest.raises(NonFiniteLossError, match=r"losses/v became non-finite at step 800"):
             cb.on_log(agent, {"global_step": 800, "losses/v": float("nan")})

@@ -165,7 +165,7 @@ def test_episode_and_random_goals():
     assert goals == {tuple(s) for s in EPISODE[1:] + other[1:]}  # from any episode
 
 
-def test_n_step_return_over_the_relabeled_window():
+def test_n_step_return_with_the_real_goal_reached_mid_episode():
     # gamma 0.5, n 2, goal (1,1,0) = the state after step 1 (of steps 0, 1, 2).
     buf = bit_buffer(strategy="none", gamma=0.5, n_step=2)
     add_episode(buf, EPISODE, [1, 1, 0])
@@ -185,6 +185,31 @@ def test_n_step_return_over_the_relabeled_window():
     np.testing.assert_array_equal(by_t[2][2], [1, 1, 1])
 
 
+def test_n_step_return_over_the_relabeled_window():
+    # Every sample relabeled with the final achieved goal g' = s_3 = (1,1,1); the real goal
+    # (0,1,1) is never reached, so with it every reward would be -1. gamma 0.5, n 2.
+    buf = bit_buffer(strategy="final", n_sampled_goal=1_000_000, gamma=0.5, n_step=2)
+    add_episode(buf, EPISODE, GOAL)
+    batch = buf.sample(300, np.random.default_rng(0))
+    assert batch["relabeled"].all()
+    np.testing.assert_array_equal(batch["goal"], np.ones((300, 3)))
+    by_t = {}
+    for i, t in enumerate(batch["action"]):
+        by_t[int(t)] = (batch["reward"][i], batch["discount"][i], batch["next_observation"][i])
+    assert set(by_t) == {0, 1, 2}
+    # t=0: r0(g') = -1 (s_1 != g'), r1(g') = -1 (s_2 != g'): R = -1 - 0.5 = -1.5, no
+    #      terminal in the window: discount 0.5^2, bootstrap from s_2.
+    r, d, s = by_t[0]
+    assert (r, d) == (-1.5, 0.25)
+    np.testing.assert_array_equal(s, [1, 1, 0])
+    # t=1: r1(g') = -1, then s_3 = g': r2 = 0 and terminal for g': R = -1, discount 0.
+    r, d, s = by_t[1]
+    assert (r, d) == (-1.0, 0.0)
+    np.testing.assert_array_equal(s, [1, 1, 1])
+    # t=2: reaches g' at once: R = 0, terminal.
+    assert by_t[2][:2] == (0.0, 0.0)
+
+
 def test_n_step_window_stops_at_the_episode_end_with_truncation_bootstrap():
     buf = bit_buffer(strategy="none", gamma=0.5, n_step=3)
     add_episode(buf, EPISODE, GOAL)
@@ -199,6 +224,57 @@ def test_n_step_window_stops_at_the_episode_end_with_truncation_bootstrap():
     second = first & (batch["observation"][:, 0] == 1)
     np.testing.assert_array_equal(batch["reward"][second], 0.0)
     np.testing.assert_array_equal(batch["discount"][second], 0.0)
+
+
+def test_a_true_terminal_stays_terminal_for_relabeled_goals_without_compute_terminated():
+    env = BitFlippingEnv(3)
+    buf = HindsightReplayBuffer(
+        100, 1, 3, 3, (), np.int64, env.compute_reward, None, "episode", 1_000_000, 0.5
+    )
+    add_episode(buf, EPISODE, GOAL, terminated_last=True)  # the env says s_3 is terminal
+    batch = buf.sample(300, np.random.default_rng(0))
+    last = batch["action"] == 2
+    assert last.any() and batch["relabeled"][last].all()
+    # Relabeled or not, the last transition must not bootstrap from the terminal s_3.
+    np.testing.assert_array_equal(batch["discount"][last], 0.0)
+    np.testing.assert_allclose(batch["discount"][~last], 0.5)
+
+
+def test_a_failure_termination_stays_terminal_for_relabeled_goals():
+    buf = bit_buffer(strategy="episode", n_sampled_goal=1_000_000, gamma=0.5)
+    # The episode ends terminated at s_3 = (1,1,1), which is not its goal (0,1,1): a
+    # failure, terminal for every goal. Relabeled with g' = s_1 or s_2 (not reached at
+    # s_3) it used to bootstrap from s_3.
+    add_episode(buf, EPISODE, GOAL, terminated_last=True)
+    batch = buf.sample(400, np.random.default_rng(0))
+    last = batch["action"] == 2
+    not_reached = last & ~np.all(batch["goal"] == 1.0, axis=1)
+    assert not_reached.any()
+    np.testing.assert_array_equal(batch["discount"][last], 0.0)
+    np.testing.assert_array_equal(batch["reward"][not_reached], -1.0)
+    # A termination explained by reaching the real goal is no terminal for other goals.
+    buf = bit_buffer(strategy="episode", n_sampled_goal=1_000_000, gamma=0.5)
+    add_episode(buf, EPISODE, [1, 1, 1], terminated_last=True)  # success at s_3
+    batch = buf.sample(400, np.random.default_rng(0))
+    other = (batch["action"] == 2) & ~np.all(batch["goal"] == 1.0, axis=1)
+    assert other.any()
+    np.testing.assert_allclose(batch["discount"][other], 0.5)
+
+
+def test_minibatches_of_one_update_each_spread_over_the_whole_buffer():
+    buf = bit_buffer(capacity=2000, strategy="none")
+    rng = np.random.default_rng(0)
+    for _ in range(400):  # 1,200 transitions, oldest in the low slots
+        add_episode(buf, [rng.integers(0, 2, 3) for _ in range(4)], GOAL)
+    k, b = 8, 64
+    batch = buf.sample_minibatches(k, b, np.random.default_rng(1))
+    assert batch["observation"].shape == (k, b, 3) and batch["indices"].shape == (k * b,)
+    slots = batch["indices"].reshape(k, b)
+    for minibatch in slots:
+        # An unshuffled stratified draw gives minibatch j the j-th eighth of the slots.
+        assert minibatch.max() - minibatch.min() > 0.75 * len(buf)
+    # Rows stay paired with their indices (for the priority update).
+    np.testing.assert_array_equal(batch["action"].reshape(-1), buf.action[batch["indices"], 0])
 
 
 def test_wraparound_invalidates_the_overwritten_episode():
@@ -358,3 +434,131 @@ def test_learns_8_bit_flipping():
     agent = HER(config).learn(config.total_steps)
     result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=100, seed=123)
     assert result.success_rate >= 0.9
+
+
+# ------------------------------------------------------------------ DDPG/TD3 and stabilizers
+
+
+def actor_critic(td3: bool, **overrides):
+    from rl_her.learning import ActorCriticLearner
+
+    config = small(env="rl/PointMassGoal-v0", env_kwargs={}, gamma=0.98, **overrides)
+    learner = ActorCriticLearner(4, 1, config, td3)
+    # Hand-made target networks: mu'(s') = 0.8, Q1'(s', a) = 2a - 3, Q2'(s', a) = -a - 1.
+    learner.actor_target = lambda s: tf.fill([tf.shape(s)[0], 1], 0.8)
+    learner.critic_targets = [
+        lambda s, a: 2.0 * a[:, 0] - 3.0,
+        lambda s, a: -a[:, 0] - 1.0,
+    ][: 2 if td3 else 1]
+    return learner
+
+
+REWARDS = tf.constant([-1.0, 5.0, -60.0])
+DISCOUNTS = tf.constant([0.5, 0.0, 1.0])
+NEXT = tf.zeros([3, 4])
+SEED = tf.constant([1, 2], tf.int32)
+
+
+def test_ddpg_critic_target_with_clipping_to_the_return_range():
+    # a' = 0.8, Q'(s', a') = 1.6 - 3 = -1.4; y = r + d Q' = (-1.7, 5, -61.4);
+    # clipped to [-1/(1 - 0.98), 0] = [-50, 0]: (-1.7, 0, -50).
+    y = actor_critic(False).critic_target(REWARDS, NEXT, DISCOUNTS, SEED)
+    np.testing.assert_allclose(y, [-1.7, 0.0, -50.0], rtol=1e-6)
+    y = actor_critic(False, clip_target=False).critic_target(REWARDS, NEXT, DISCOUNTS, SEED)
+    np.testing.assert_allclose(y, [-1.7, 5.0, -61.4], rtol=1e-6)
+
+
+def test_td3_critic_target_takes_the_twin_minimum_and_smooths_the_target_action():
+    # No smoothing noise (clip 0): a' = 0.8, min(Q1', Q2') = min(-1.4, -1.8) = -1.8;
+    # y = (-1 + 0.5 (-1.8), clip(5), clip(-60 - 1.8)) = (-1.9, 0, -50).
+    learner = actor_critic(True, target_noise_clip=0.0)
+    y = learner.critic_target(REWARDS, NEXT, DISCOUNTS, SEED)
+    np.testing.assert_allclose(y, [-1.9, 0.0, -50.0], rtol=1e-6)
+    # Huge noise clipped to +-0.5: a' = clip(0.8 +- 0.5, -1, 1) = 1.0 or 0.3 by the sign of
+    # the draw; min(Q1', Q2') = min(-1, -2) = -2 at 1.0 and min(-2.4, -1.3) = -2.4 at 0.3.
+    learner = actor_critic(True, target_noise=1e6, target_noise_clip=0.5, clip_target=False)
+    sign = tf.random.stateless_normal([3, 1], SEED).numpy()[:, 0] > 0
+    q_min = np.where(sign, -2.0, -2.4)
+    y = learner.critic_target(REWARDS, NEXT, DISCOUNTS, SEED)
+    np.testing.assert_allclose(y, REWARDS.numpy() + DISCOUNTS.numpy() * q_min, rtol=1e-6)
+
+
+def test_actor_loss_is_minus_q_plus_the_action_penalty():
+    learner = actor_critic(False, action_l2=1.0)
+
+    class FixedActor:
+        def preactivation(self, s):
+            return tf.constant([[0.0], [np.arctanh(0.5)]], tf.float32)  # actions 0, 0.5
+
+    learner.actor = FixedActor()
+    learner.critics = [lambda s, a: 3.0 * a[:, 0] + 1.0]  # Q = (1, 2.5)
+    # -mean Q + 1.0 * mean a^2 = -1.75 + (0 + 0.25) / 2 = -1.625
+    np.testing.assert_allclose(learner.actor_loss(tf.zeros([2, 4])), -1.625, rtol=1e-6)
+
+
+def test_targets_move_once_per_40_gradient_steps_for_ddpg_by_default():
+    from rl_her.learning import ActorCriticLearner
+
+    config = small(env="rl/PointMassGoal-v0", env_kwargs={})
+    assert (config.target_every("dqn"), config.target_every("ddpg")) == (1, 40)
+    assert config.target_every("td3") == 20  # 20 delayed actor steps = 40 gradient steps
+    assert small(target_update_interval=3).target_every("td3") == 3
+    learner = ActorCriticLearner(4, 1, config, td3=False)
+    before = [v.numpy() for v in learner.critic_target_vars]
+
+    def update(k):
+        z = tf.zeros([k, 8])
+        return learner.update(tf.random.normal([k, 8, 4]), tf.zeros([k, 8, 1]), z,
+                              tf.random.normal([k, 8, 4]), z + 0.9, z + 1.0,
+                              tf.constant([0, 0], tf.int32))  # fmt: skip
+
+    update(39)
+    for old, var in zip(before, learner.critic_target_vars, strict=True):
+        np.testing.assert_array_equal(var.numpy(), old)
+    update(1)  # the 40th step: Polyak with tau 0.05
+    assert any(
+        not np.array_equal(var.numpy(), old)
+        for old, var in zip(before, learner.critic_target_vars, strict=True)
+    )
+
+
+def test_input_normalizer_clips_raw_values_normalizes_and_clips_again():
+    from rl_her.normalizer import InputNormalizer
+
+    norm = InputNormalizer(2, 1, obs_clip=200.0, norm_clip=5.0, enabled=True)
+    norm.update(np.array([[0.0, 3.0], [2.0, 3.0]]), np.array([[1.0], [5.0], [1000.0]]))
+    # obs: mean (1, 3), std (1, 0 -> floor 0.01); goals clipped to 200 first:
+    # (1, 5, 200) -> mean 206 / 3, population std sqrt(mean of squares - mean^2)
+    g_mean = 206 / 3
+    g_std = np.sqrt(np.mean(np.square([1.0, 5.0, 200.0])) - g_mean**2)
+    out = norm(np.array([[3.0, 3.02, 100.0], [1e6, 2.0, -1e6]]))
+    want = [
+        [2.0, 2.0, (100.0 - g_mean) / g_std],  # (3 - 1) / 1; (3.02 - 3) / 0.01
+        [5.0, -5.0, max((-200.0 - g_mean) / g_std, -5.0)],  # 1e6 -> 200 -> 199 -> 5
+    ]
+    np.testing.assert_allclose(out, want, rtol=1e-5)
+    off = InputNormalizer(2, 1, 200.0, 5.0, enabled=False)
+    x = np.array([[300.0, 1.0, 2.0]])
+    assert off(x) is x
+
+
+def test_normalizer_is_on_for_actor_critic_by_default_and_saved_with_the_policy(tmp_path):
+    assert small().normalizes("td3") and not small().normalizes("dqn")
+    assert small(normalize_inputs=True).normalizes("dqn")
+    agent = HER(small(env="rl/PointMassGoal-v0", env_kwargs={})).learn(96)
+    assert agent.normalizer.enabled and agent.normalizer.obs.count == 96
+    agent.save(tmp_path / "policy")
+    again = HER.load(tmp_path / "policy")
+    np.testing.assert_array_equal(again.normalizer.obs.mean, agent.normalizer.obs.mean)
+    np.testing.assert_array_equal(again.normalizer.goal.var, agent.normalizer.goal.var)
+    obs = {k: np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+           for k in ("observation", "desired_goal")}  # fmt: skip
+    np.testing.assert_array_equal(agent.predict(obs), again.predict(obs))
+
+
+def test_predict_needs_observation_and_desired_goal_only():
+    agent = HER(small())
+    obs = {k: np.zeros((2, 4), np.float32) for k in ("observation", "desired_goal")}
+    assert agent.predict(obs).shape == (2,)  # no achieved_goal needed to act
+    with pytest.raises(ConfigError, match="observation and desired_goal"):
+        agent.predict({k: np.zeros((2, 4)) for k in ("achieved_goal", "desired_goal")})

@@ -103,11 +103,23 @@ class Agent(ABC, Generic[ConfigT]):
     def _load_state(self, path: Path) -> None:
         """Read back what :meth:`_save_state` wrote."""
 
-    def save(self, path: str | Path) -> Path:
-        """Save to the directory ``path`` (created if needed); loadable with :meth:`load`."""
+    def _save_replay(self, path: Path) -> None:
+        """Write the replay buffer into ``path`` (off-policy agents); nothing by default.
+
+        :meth:`_load_state` reads it back where the directory holds one.
+        """
+
+    def save(self, path: str | Path, include_replay: bool = False) -> Path:
+        """Save to the directory ``path`` (created if needed); loadable with :meth:`load`.
+
+        ``include_replay`` also writes an off-policy agent's replay buffer, so that
+        training continues from the same data (checkpoints do; a deployed policy need not).
+        """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self._save_state(path)
+        if include_replay:
+            self._save_replay(path)
         try:
             package_version = version(self.distribution)
         except (PackageNotFoundError, AttributeError):

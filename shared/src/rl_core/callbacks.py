@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rl_core.errors import NonFiniteLossError
@@ -73,7 +74,8 @@ class RunCallback(Callback):
     """Writes metrics and checkpoints into a run directory and shows progress.
 
     - every log: ``metrics.jsonl`` + TensorBoard, progress bar update;
-    - every ``checkpoint_every`` env steps: an atomic checkpoint (``agent.save``);
+    - every ``checkpoint_every`` env steps: an atomic checkpoint (``agent.save``, with
+      the replay buffer of an off-policy agent);
     - Ctrl-C: a checkpoint, then a clean stop (a second Ctrl-C interrupts at once);
     - a NaN/Inf loss: :class:`~rl_core.errors.NonFiniteLossError`, nothing saved,
       so the newest checkpoint is the last good one.
@@ -110,7 +112,10 @@ class RunCallback(Callback):
             self.progress.start(completed=step)
 
     def save_checkpoint(self, agent: Agent) -> None:
-        self.run.save_checkpoint(agent.num_timesteps, agent.save, keep=self.keep_checkpoints)
+        def write(path: Path) -> None:
+            agent.save(path, include_replay=True)  # a resume continues from the same replay
+
+        self.run.save_checkpoint(agent.num_timesteps, write, keep=self.keep_checkpoints)
 
     def on_log(self, agent: Agent, metrics: Mapping[str, Any]) -> bool:
         bad = non_finite_losses(metrics)

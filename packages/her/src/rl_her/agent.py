@@ -15,12 +15,19 @@ from rl_core.callbacks import Callback
 from rl_core.envs import GOAL_KEYS, is_goal_env, make_env, make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
-from rl_core.replay import linear_schedule
+from rl_core.replay import (
+    REPLAY_FILE,
+    is_compact_space,
+    linear_schedule,
+    load_replay,
+    save_replay,
+)
 from rl_core.weights import load_variables, save_variables
 from rl_her.buffer import HindsightReplayBuffer
 from rl_her.config import HERConfig
 from rl_her.learning import ActorCriticLearner, DQNLearner
 from rl_her.networks import actor_numpy, q_numpy
+from rl_her.normalizer import InputNormalizer
 
 _MAX_SEED = 2**31 - 1
 
@@ -54,6 +61,16 @@ class HER(Agent[HERConfig]):
                 f"{config.env} has {type(obs_space).__name__}"
             )
         self.obs_dim = _flat_box(obs_space["observation"], "observation", config.env)
+        # Saved as uint8 in checkpoints where the env's values are (images, bits).
+        self._compact_replay = [
+            f"data/{field}"
+            for key, fields in (
+                ("observation", ("observation", "next_observation")),
+                ("desired_goal", ("desired_goal", "next_achieved_goal")),
+            )
+            if is_compact_space(obs_space[key])
+            for field in fields
+        ]
         self.goal_dim = _flat_box(obs_space["desired_goal"], "desired_goal", config.env)
         # compute_reward (and compute_terminated) of the env's own class and parameters.
         self._reward_env = make_env(config.env, **config.env_kwargs).unwrapped
@@ -113,12 +130,19 @@ class HER(Agent[HERConfig]):
         else:
             self.learner = ActorCriticLearner(n_in, self.action_dim, config, self.kind == "td3")
         self._acting_weights = self.learner.acting_weights()
+        self.normalizer = InputNormalizer(
+            self.obs_dim, self.goal_dim, config.obs_clip, config.norm_clip,
+            config.normalizes(self.kind),
+        )  # fmt: skip
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: dict[str, np.ndarray] | None = None
         self._owed_steps = 0.0  # gradient steps due (replay_ratio per env step), not yet taken
         self._vector_steps = 0
         self._last_metrics: dict[str, float] = {}
+        # Finished transitions the buffer must hold before training: raised to
+        # learning_starts by a resume whose checkpoint held no replay.
+        self._min_replay = 0
 
     # ------------------------------------------------------------------ acting
 
@@ -141,6 +165,7 @@ class HER(Agent[HERConfig]):
     def _act(self, x: np.ndarray, epsilon: float, explore: bool) -> np.ndarray:
         """Actions in the learner's space (indices, or normalized continuous actions)."""
         n = len(x)
+        x = self.normalizer(x)
         if self.kind == "dqn":
             actions = q_numpy(self._acting_weights, x, self.config.dueling).argmax(axis=1)
             if explore:
@@ -162,7 +187,7 @@ class HER(Agent[HERConfig]):
         Greedy (argmax Q or the actor's action) when ``deterministic``; otherwise
         epsilon-greedy at ``exploration_final`` (DQN) or with the training noise.
         """
-        if not isinstance(obs, dict) or any(k not in obs for k in GOAL_KEYS[1:]):
+        if not isinstance(obs, dict) or any(k not in obs for k in ("observation", "desired_goal")):
             raise ConfigError("her.predict expects a dict with observation and desired_goal")
         x = self._inputs(obs)
         return self._to_env(self._act(x, self.config.exploration_final, not deterministic))
@@ -214,6 +239,9 @@ class HER(Agent[HERConfig]):
             terminated,
             done,
         )
+        # Goal statistics see real and achieved goals: relabeled goals are achieved ones.
+        goals = np.concatenate([x[:, self.obs_dim :], next_ag])
+        self.normalizer.update(x[:, : self.obs_dim], goals)
         self.stats.update(rewards, done, successes=success)
         self.num_episodes += int(done.sum())
         self.num_timesteps += cfg.num_envs
@@ -226,14 +254,11 @@ class HER(Agent[HERConfig]):
         if k < 1 or self.buffer.tree.total <= 0:
             return
         self._owed_steps -= k
-        batch = self.buffer.sample(k * cfg.batch_size, self.rng, beta=self._beta())
-        shaped = {
-            key: value.reshape(k, cfg.batch_size, *value.shape[1:])
-            for key, value in batch.items()
-            if key not in ("indices", "relabeled")
-        }
-        inputs = np.concatenate([shaped["observation"], shaped["goal"]], axis=-1)
-        next_inputs = np.concatenate([shaped["next_observation"], shaped["goal"]], axis=-1)
+        shaped = self.buffer.sample_minibatches(k, cfg.batch_size, self.rng, beta=self._beta())
+        batch = {key: shaped.pop(key) for key in ("indices", "relabeled")}
+        norm = self.normalizer
+        inputs = norm(np.concatenate([shaped["observation"], shaped["goal"]], axis=-1))
+        next_inputs = norm(np.concatenate([shaped["next_observation"], shaped["goal"]], axis=-1))
         seed = self.rng.integers(0, _MAX_SEED, size=2)
         td, metrics, weights = self.learner.update(
             tf.constant(inputs),
@@ -254,12 +279,17 @@ class HER(Agent[HERConfig]):
         if self._obs is None:
             # Fresh episodes (also on resume: env states are not saved).
             self._obs, _ = self.envs.reset(seed=cfg.seed + self.num_timesteps)
+            self.buffer.drop_unfinished()  # a restored buffer's running episodes are gone
         next_log = (self.num_timesteps // cfg.log_every + 1) * cfg.log_every
         while self.num_timesteps < target_steps:
             self._collect_step()
-            # Nothing is owed while no episode has finished (e.g. right after a resume,
-            # whose buffer starts empty), so no burst of steps on the first episodes.
-            if self.num_timesteps > cfg.learning_starts and self.buffer.tree.total > 0:
+            # Nothing is owed while no episode has finished or a resume without replay
+            # refills the buffer, so no burst of steps on the first episodes.
+            if (
+                self.num_timesteps > cfg.learning_starts
+                and self.buffer.tree.total > 0
+                and len(self.buffer) >= self._min_replay
+            ):
                 self._owed_steps += cfg.replay_ratio * cfg.num_envs
                 if self._vector_steps % cfg.train_every == 0:
                     self._train()
@@ -282,11 +312,25 @@ class HER(Agent[HERConfig]):
 
     def _save_state(self, path: Path) -> None:
         save_variables(path, self._named_state())
-        state = {"rng": self.rng.bit_generator.state, "kind": self.kind}
+        state = {
+            "rng": self.rng.bit_generator.state,
+            "kind": self.kind,
+            "normalizer": self.normalizer.state_dict(),  # part of the policy
+        }
         (path / "state.json").write_text(json.dumps(state))
+
+    def _save_replay(self, path: Path) -> None:
+        if self.config.checkpoint_replay:
+            save_replay(path / REPLAY_FILE, self.buffer.state_dict(), self._compact_replay)
 
     def _load_state(self, path: Path) -> None:
         load_variables(path, self._named_state())
         self._acting_weights = self.learner.acting_weights()
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
+        if "normalizer" in state:  # saves from before normalization have none
+            self.normalizer.load_state_dict(state["normalizer"])
+        if (path / REPLAY_FILE).is_file():
+            self.buffer.load_state_dict(load_replay(path / REPLAY_FILE))
+        else:  # a policy, or a checkpoint without replay: refill before training again
+            self._min_replay = min(self.config.learning_starts, self.buffer.capacity)

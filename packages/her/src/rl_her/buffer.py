@@ -51,8 +51,10 @@ class HindsightReplayBuffer:
         action_shape, action_dtype: one action's shape and dtype.
         compute_reward: the env's vectorized ``compute_reward(achieved, desired, info)``.
         compute_terminated: the env's vectorized ``compute_terminated`` (optional):
-            whether reaching a (relabeled) goal ends the episode. Without it a
-            relabeled transition never terminates and a real one keeps the env's flag.
+            whether reaching a (relabeled) goal ends the episode. A stored termination
+            that reaching the real goal does not explain stays terminal for every goal.
+            Without it every transition keeps the env's flag, relabeled or not (right
+            for failures and for envs that never terminate on their goal).
         strategy: ``future``, ``final``, ``episode``, ``random`` or ``none``.
         n_sampled_goal: k; a sample is relabeled with probability k / (k + 1).
         gamma, n_step: for the n-step return over the window after a transition.
@@ -211,6 +213,25 @@ class HindsightReplayBuffer:
             "relabeled": relabeled,
         }
 
+    def sample_minibatches(
+        self, k: int, batch_size: int, rng: np.random.Generator, beta: float = 0.4
+    ) -> dict[str, np.ndarray]:
+        """``k`` minibatches of ``batch_size`` from one :meth:`sample` call, shaped ``[k, B, ...]``.
+
+        The stratified draw comes back sorted by slot (oldest data first); it is shuffled
+        before it is cut, so that every minibatch spreads over the whole buffer instead
+        of one time slice of it. ``indices`` and ``relabeled`` stay flat, in the order of
+        the ``k * B`` rows (what :meth:`update_priorities` pairs the TD errors with).
+        """
+        batch = self.sample(k * batch_size, rng, beta)
+        order = rng.permutation(k * batch_size)
+        return {
+            key: value[order]
+            if key in ("indices", "relabeled")
+            else value[order].reshape(k, batch_size, *value.shape[1:])
+            for key, value in batch.items()
+        }
+
     def _hindsight_goals(
         self, row: np.ndarray, env: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
@@ -265,11 +286,18 @@ class HindsightReplayBuffer:
         reward = np.asarray(
             self.compute_reward(achieved, goals, [{}] * (b * n)), np.float32
         ).reshape(b, n)
+        env_term = self.terminated[rows, envs]
         if self.compute_terminated is not None:
-            term = np.asarray(self.compute_terminated(achieved, goals, [{}] * (b * n)), bool)
-            term = term.reshape(b, n) | (self.terminated[rows, envs] & ~relabeled[:, None])
+            info = [{}] * (b * n)
+            term = np.asarray(self.compute_terminated(achieved, goals, info), bool).reshape(b, n)
+            # A termination the real goal does not explain (a failure, say) ends the
+            # episode for every goal; one that reaching the real goal explains does not.
+            real = self.desired_goal[rows, envs].reshape(b * n, -1)
+            by_goal = np.asarray(self.compute_terminated(achieved, real, info), bool)
+            term |= env_term & ~by_goal.reshape(b, n)
         else:
-            term = self.terminated[rows, envs] & ~relabeled[:, None]
+            # Nothing tells goal terminations apart: the env's flag holds for every goal.
+            term = env_term.copy()
         term &= in_episode
         # Step i counts if it is in the episode and no earlier step was terminal.
         ended_before = np.cumsum(term, axis=1) - term > 0
@@ -282,6 +310,65 @@ class HindsightReplayBuffer:
         terminal = term[np.arange(b), last]
         discount = np.where(terminal, 0.0, self.gamma**m).astype(np.float32)
         return ret, next_obs, discount
+
+    def drop_unfinished(self) -> None:
+        """Forget the episodes still running (their envs were reset, e.g. on a resume).
+
+        Their transitions stay unsamplable (priority 0) until overwritten; the next
+        :meth:`add` starts a new episode in every env.
+        """
+        self._current_start[:] = self.pos
+
+    # ------------------------------------------------------------------ checkpointing
+
+    _ARRAYS = (
+        "observation",
+        "desired_goal",
+        "action",
+        "next_observation",
+        "next_achieved_goal",
+        "terminated",
+        "ep_start",
+        "ep_length",
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Flat arrays for :func:`rl_core.replay.save_replay`: the filled rows, the episode
+        bookkeeping, the priorities (sum tree leaves) and the write position."""
+        filled = self.rows if self.full else self.pos
+        state: dict[str, Any] = {f"data/{k}": getattr(self, k)[:filled] for k in self._ARRAYS}
+        state.update({f"tree/{k}": v for k, v in self.tree.state_dict().items()})
+        state.update(
+            rows=self.rows,
+            num_envs=self.num_envs,
+            pos=self.pos,
+            full=self.full,
+            valid=self._valid,
+            max_priority=self.max_priority,
+            current_start=self._current_start,
+        )
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`; the buffer's shapes must match the saved one's."""
+        rows, num_envs = int(state["rows"]), int(state["num_envs"])
+        if (rows, num_envs) != (self.rows, self.num_envs):
+            raise ValueError(
+                f"saved replay holds {rows} rows x {num_envs} envs, this buffer "
+                f"{self.rows} x {self.num_envs} (buffer_size and num_envs must match)"
+            )
+        pos, full = int(state["pos"]), bool(state["full"])
+        filled = self.rows if full else pos
+        for key in self._ARRAYS:
+            target, value = getattr(self, key), np.asarray(state[f"data/{key}"])
+            if value.shape != (filled, *target.shape[1:]):
+                raise ValueError(f"saved replay field {key} has shape {value.shape}")
+            target[:filled] = value
+            target[filled:] = 0
+        self.tree.load_state_dict({k: state[f"tree/{k}"] for k in ("sum_leaves", "min_leaves")})
+        self.pos, self.full, self._valid = pos, full, int(state["valid"])
+        self.max_priority = float(state["max_priority"])
+        self._current_start[:] = np.asarray(state["current_start"], np.int64)
 
     # ------------------------------------------------------------------ priorities
 

@@ -42,6 +42,11 @@ class HERConfig(BaseConfig):
     train_every: int = 4
     """Vector steps between updates; one update runs all the gradient steps owed since
     the last one inside a single graph call."""
+    checkpoint_replay: bool = True
+    """Checkpoints carry the replay buffer (replay.npz), so a resume continues from the same
+    data; it costs disk and checkpoint time of the order of the buffer's memory (obs,
+    goals and actions per stored transition) for each kept checkpoint. Off: a resume
+    refills learning_starts transitions before training again."""
     prioritized: bool = True
     """Proportional prioritized replay (Schaul et al., 2016) over stored transitions."""
     priority_alpha: float = 0.6
@@ -65,9 +70,25 @@ class HERConfig(BaseConfig):
     max_grad_norm: float = 10.0
     """Global gradient-norm clip (0 = off)."""
     tau: float = 0.05
-    """Polyak coefficient of the target networks per gradient step (1 = hard copies)."""
-    target_update_interval: int = 1
-    """Gradient steps between target updates (with tau = 1: hard updates every N steps)."""
+    """Polyak coefficient of the target networks per target update (1 = hard copies)."""
+    target_update_interval: int | None = None
+    """Gradient steps between target updates (TD3: delayed actor steps between them);
+    unset: 1 for DQN, 40 gradient steps for DDPG/TD3 (the HER paper and baselines:
+    polyak 0.95 once per 40 minibatches, 40x slower than every step)."""
+
+    # --- stabilizers (HER paper, OpenAI baselines' her)
+    normalize_inputs: bool | None = None
+    """Running mean/std normalization of observations and goals (saved with the policy);
+    unset: on for DDPG/TD3 (the paper), off for DQN (its bit-flipping settings were tuned
+    without it; see the README's measurements)."""
+    obs_clip: float = 200.0
+    """Raw observations and goals are clipped to +-obs_clip before normalizing (baselines'
+    clip_obs)."""
+    norm_clip: float = 5.0
+    """Normalized observations and goals are clipped to +-norm_clip (baselines' norm_clip)."""
+    clip_target: bool = True
+    """Clip critic targets to [-1/(1 - gamma), 0], the returns possible with the goal envs'
+    rewards in [-1, 0] (baselines' clip_return); turn off for other rewards."""
 
     # --- DQN
     double_q: bool = True
@@ -123,7 +144,11 @@ class HERConfig(BaseConfig):
             "hidden_sizes must be positive": all(h > 0 for h in self.hidden_sizes),
             "max_grad_norm must be >= 0": self.max_grad_norm >= 0,
             "tau must be in (0, 1]": 0 < self.tau <= 1,
-            "target_update_interval must be >= 1": self.target_update_interval >= 1,
+            "target_update_interval must be >= 1": (
+                self.target_update_interval is None or self.target_update_interval >= 1
+            ),
+            "obs_clip must be > 0": self.obs_clip > 0,
+            "norm_clip must be > 0": self.norm_clip > 0,
             "huber_delta must be > 0": self.huber_delta > 0,
             "exploration_initial must be in [0, 1]": 0 <= self.exploration_initial <= 1,
             "exploration_final must be in [0, 1]": 0 <= self.exploration_final <= 1,
@@ -139,6 +164,27 @@ class HERConfig(BaseConfig):
         for message, ok in checks.items():
             if not ok:
                 raise ValueError(message)
+
+    def target_every(self, learner: str) -> int:
+        """``target_update_interval`` for ``learner`` (dqn, ddpg or td3), the default filled in."""
+        if self.target_update_interval is not None:
+            return self.target_update_interval
+        if learner == "dqn":
+            return 1
+        # TD3 updates its targets on delayed actor steps: 40 gradient steps apart.
+        return max(40 // self.policy_delay, 1) if learner == "td3" else 40
+
+    def normalizes(self, learner: str) -> bool:
+        """Whether ``learner`` (dqn, ddpg or td3) normalizes its inputs."""
+        if self.normalize_inputs is None:
+            return learner != "dqn"
+        return self.normalize_inputs
+
+    def target_range(self) -> tuple[float, float]:
+        """[-1/(1 - gamma), 0] where targets are clipped, else (-inf, inf)."""
+        if not self.clip_target:
+            return (-float("inf"), float("inf"))
+        return (-1.0 / (1.0 - self.gamma) if self.gamma < 1 else -float("inf"), 0.0)
 
     @property
     def her_ratio(self) -> float:

@@ -86,6 +86,8 @@ class DQNLearner(tf.Module):
         soft_update(self.q_target.trainable_variables, self.q.trainable_variables, 1.0)
         self.optimizer = Adam(self.q.trainable_variables, config.learning_rate, name="adam")
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.target_every = config.target_every("dqn")
+        self.target_low, self.target_high = config.target_range()
         self.update = _compile(
             self._update, n_in, tf.TensorSpec([None, None], tf.int64), config.xla
         )
@@ -100,9 +102,8 @@ class DQNLearner(tf.Module):
 
     def _step(self, obs, actions, rewards, next_obs, discounts, weights):
         cfg = self.config
-        y = tf.stop_gradient(
-            dqn_target(self.q(next_obs), self.q_target(next_obs), rewards, discounts, cfg.double_q)
-        )
+        y = dqn_target(self.q(next_obs), self.q_target(next_obs), rewards, discounts, cfg.double_q)
+        y = tf.stop_gradient(tf.clip_by_value(y, self.target_low, self.target_high))
         variables = self.q.trainable_variables
         with tf.GradientTape() as tape:
             q = self.q(obs)
@@ -111,7 +112,7 @@ class DQNLearner(tf.Module):
             loss = tf.reduce_mean(weights * huber_loss(td, cfg.huber_delta))
         self.optimizer.apply(_clip(tape.gradient(loss, variables), cfg.max_grad_norm))
         self.gradient_steps.assign_add(1)
-        if self.gradient_steps % cfg.target_update_interval == 0:
+        if self.gradient_steps % self.target_every == 0:
             soft_update(self.q_target.trainable_variables, variables, cfg.tau)
         return td, loss, tf.reduce_mean(q_taken)
 
@@ -162,6 +163,8 @@ class ActorCriticLearner(tf.Module):
         self.critic_optimizer = Adam(self.critic_vars, config.learning_rate, name="critic_adam")
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.policy_delay = config.policy_delay if td3 else 1
+        self.target_every = config.target_every("td3" if td3 else "ddpg")
+        self.target_low, self.target_high = config.target_range()
         action_spec = tf.TensorSpec([None, None, action_dim], tf.float32)
         self.update = _compile(self._update, n_in, action_spec, config.xla)
 
@@ -180,7 +183,9 @@ class ActorCriticLearner(tf.Module):
     def acting_weights(self):
         return self.actor.mlp.numpy_weights()
 
-    def _step(self, obs, actions, rewards, next_obs, discounts, weights, seed):
+    def critic_target(self, rewards, next_obs, discounts, seed):
+        """y = clip(R + discount * min_i Q'_i(s', a'), -1/(1 - gamma), 0), a' = mu'(s') (DDPG)
+        or clip(mu'(s') + clip(N(0, sigma), -c, c), -1, 1) (TD3's target policy smoothing)."""
         cfg = self.config
         next_action = self.actor_target(next_obs)
         if self.td3:
@@ -190,7 +195,18 @@ class ActorCriticLearner(tf.Module):
         q_next = self.critic_targets[0](next_obs, next_action)
         for critic in self.critic_targets[1:]:
             q_next = tf.minimum(q_next, critic(next_obs, next_action))
-        y = tf.stop_gradient(rewards + discounts * q_next)
+        y = tf.clip_by_value(rewards + discounts * q_next, self.target_low, self.target_high)
+        return tf.stop_gradient(y)
+
+    def actor_loss(self, obs):
+        """-mean Q_1(s, mu(s)) + action_l2 * mean mu(s)^2 (HER's penalty on normalized actions)."""
+        action = tf.tanh(self.actor.preactivation(obs))
+        loss = -tf.reduce_mean(self.critics[0](obs, action))
+        return loss + self.config.action_l2 * tf.reduce_mean(tf.square(action))
+
+    def _step(self, obs, actions, rewards, next_obs, discounts, weights, seed):
+        cfg = self.config
+        y = self.critic_target(rewards, next_obs, discounts, seed)
         with tf.GradientTape() as tape:
             qs = [critic(obs, actions) for critic in self.critics]
             critic_loss = tf.add_n([tf.reduce_mean(weights * tf.square(y - q)) for q in qs])
@@ -201,13 +217,10 @@ class ActorCriticLearner(tf.Module):
         if self.gradient_steps % self.policy_delay == 0:
             actor_vars = self.actor.trainable_variables
             with tf.GradientTape() as tape:
-                pre = self.actor.preactivation(obs)
-                action = tf.tanh(pre)
-                actor_loss = -tf.reduce_mean(self.critics[0](obs, action))
-                actor_loss += cfg.action_l2 * tf.reduce_mean(tf.square(action))
+                actor_loss = self.actor_loss(obs)
             grads = tape.gradient(actor_loss, actor_vars)
             self.actor_optimizer.apply(_clip(grads, cfg.max_grad_norm))
-            if self.gradient_steps % (self.policy_delay * cfg.target_update_interval) == 0:
+            if self.gradient_steps % (self.policy_delay * self.target_every) == 0:
                 soft_update(self.actor_target.trainable_variables, actor_vars, cfg.tau)
                 soft_update(self.critic_target_vars, self.critic_vars, cfg.tau)
         return y - qs[0], critic_loss, actor_loss, tf.reduce_mean(qs[0])

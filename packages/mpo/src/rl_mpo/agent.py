@@ -16,7 +16,7 @@ from rl_core.callbacks import Callback
 from rl_core.envs import make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
-from rl_core.replay import ReplayBuffer
+from rl_core.replay import REPLAY_FILE, ReplayBuffer, is_compact_space, load_replay, save_replay
 from rl_core.weights import load_variables, save_variables
 from rl_mpo.buffer import NStepWriter, SequenceWriter
 from rl_mpo.config import MPOConfig
@@ -101,6 +101,8 @@ class MPO(Agent[MPOConfig]):
             capacity=config.steps_per_update,
         )
         self.replay = ReplayBuffer(config.buffer_size, self.writer.fields())
+        # Checkpoints write pixel or bit observations as uint8.
+        self._compact_replay = ["data/obs"] if is_compact_space(obs_space) else []
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: np.ndarray | None = None
@@ -203,3 +205,11 @@ class MPO(Agent[MPOConfig]):
         state = json.loads((path / "state.json").read_text())
         self.rng.bit_generator.state = state["rng"]
         self._grad_credit = float(state["grad_credit"])
+        # Without a saved replay the buffer starts empty, and _train waits for
+        # learning_starts items again.
+        if (path / REPLAY_FILE).is_file():
+            self.replay.load_state_dict(load_replay(path / REPLAY_FILE))
+
+    def _save_replay(self, path: Path) -> None:
+        if self.config.checkpoint_replay:
+            save_replay(path / REPLAY_FILE, self.replay.state_dict(), self._compact_replay)

@@ -22,6 +22,10 @@ class MPOConfig(BaseConfig):
     """Replay capacity in transitions."""
     learning_starts: int = 1_000
     """Environment steps collected before the first gradient step (acme's min_replay_size)."""
+    checkpoint_replay: bool = True
+    """Checkpoints carry the replay buffer (replay.npz), so a resume continues from the same
+    data; it costs disk and checkpoint time of the order of the buffer's memory for each
+    kept checkpoint. Off: a resume refills learning_starts items before training again."""
     batch_size: int = 256
     """Transitions per gradient step."""
     replay_ratio: float = 1.0

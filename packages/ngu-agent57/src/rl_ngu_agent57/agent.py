@@ -17,7 +17,13 @@ from rl_core.envs import make_env
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd
-from rl_core.replay import PrioritizedReplayBuffer
+from rl_core.replay import (
+    REPLAY_FILE,
+    PrioritizedReplayBuffer,
+    is_compact_space,
+    load_replay,
+    save_replay,
+)
 from rl_core.weights import load_variables, save_variables
 from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
 from rl_ngu_agent57.buffer import SequenceAdder
@@ -72,6 +78,8 @@ class _RecurrentAgent(Agent):
         cfg = config
         probe = _checked_env(cfg, self.algorithm)
         self.obs_dim = int(np.prod(probe.observation_space.shape))
+        # Checkpoints write pixel or bit observations as uint8.
+        self._compact_replay = ["data/obs"] if is_compact_space(probe.observation_space) else []
         self.num_actions = int(probe.action_space.n)
         self.action_grid = getattr(probe, "grid", None)
         probe.close()
@@ -413,6 +421,15 @@ class _RecurrentAgent(Agent):
         self.learner.steps = int(state["learner_steps"])
         self.load_acting_stats(state)
         self._load_extra_state(state)
+        # Without a saved replay the buffer starts empty and learning waits for
+        # learning_starts sequences again.
+        if (path / REPLAY_FILE).is_file():
+            self.replay.load_state_dict(load_replay(path / REPLAY_FILE))
+
+    def _save_replay(self, path: Path) -> None:
+        # A distributed run's replay lives in its ReplayServer actor, not in this agent.
+        if self.config.checkpoint_replay and self.remote is None:
+            save_replay(path / REPLAY_FILE, self.replay.state_dict(), self._compact_replay)
 
     def acting_stats(self) -> dict[str, Any]:
         """The running statistics of acting that :meth:`predict` also uses (the novelty

@@ -21,7 +21,7 @@ class CommonConfig(BaseConfig):
     total_steps: int = 50_000
     """Environment steps to train for (summed over actor slots)."""
     checkpoint_every: int = 25_000
-    """Environment steps between checkpoints (the replay is not saved)."""
+    """Environment steps between checkpoints (they carry the replay: checkpoint_replay)."""
     eval_episodes: int = 20
     """Episodes of the final greedy evaluation."""
     action_bins: int = 0
@@ -53,6 +53,12 @@ class CommonConfig(BaseConfig):
     """Sequences the prioritized replay holds."""
     learning_starts: int = 100
     """Sequences in the replay before learning starts."""
+    checkpoint_replay: bool = True
+    """Checkpoints carry the sequence replay and its priorities (replay.npz), so a resume
+    continues from the same data; it costs disk and checkpoint time of the order of the
+    replay's memory (replay_capacity sequences of burn_in + unroll_length steps) for each
+    kept checkpoint. Off: a resume refills learning_starts sequences before training
+    again. Distributed (Ray) runs never carry it."""
     train_every: int = 1
     """Vector-env steps between gradient steps (the replay ratio; a distributed run keeps
     the same ratio between the actors' steps and the learner's)."""

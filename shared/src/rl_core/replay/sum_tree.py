@@ -81,6 +81,32 @@ class SumTree:
             self._sum[nodes] = self._sum[left] + self._sum[left + 1]
             self._min[nodes] = np.minimum(self._min[left], self._min[left + 1])
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The leaves of the sum and min trees (unwritten leaves are +inf in the min tree)."""
+        leaves = slice(self._leaf0, self._leaf0 + self._capacity)
+        return {"sum_leaves": self._sum[leaves].copy(), "min_leaves": self._min[leaves].copy()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict`'s leaves and rebuild every parent from its children.
+
+        Parents are always recomputed from their children, so the rebuilt tree equals the
+        saved one bit for bit.
+        """
+        sums = np.asarray(state["sum_leaves"], np.float64)
+        mins = np.asarray(state["min_leaves"], np.float64)
+        if sums.shape != (self._capacity,) or mins.shape != (self._capacity,):
+            raise ValueError(f"tree state must hold {self._capacity} leaves, got {sums.shape}")
+        if not (np.all(np.isfinite(sums)) and np.all(sums >= 0) and np.all(mins >= 0)):
+            raise ValueError("tree state priorities must be finite and >= 0")
+        self._sum[:] = 0.0
+        self._min[:] = np.inf
+        self._sum[self._leaf0 : self._leaf0 + self._capacity] = sums
+        self._min[self._leaf0 : self._leaf0 + self._capacity] = mins
+        for level in range(self._depth - 1, -1, -1):
+            nodes = np.arange(1 << level, 2 << level)
+            self._sum[nodes] = self._sum[2 * nodes] + self._sum[2 * nodes + 1]
+            self._min[nodes] = np.minimum(self._min[2 * nodes], self._min[2 * nodes + 1])
+
     def find_prefix_sum(self, values: npt.ArrayLike) -> np.ndarray:
         """For each value ``v`` return the leaf ``i`` with ``S(i) <= v < S(i + 1)``.
 

@@ -111,7 +111,12 @@ def settings_table(config_cls: type) -> str:
         if not f.init:
             continue
         default = field_default(f)
-        shown = "required" if default is dataclasses.MISSING else code(toml_value(default))
+        if default is dataclasses.MISSING:
+            shown = "required"
+        elif default is None:
+            shown = "unset"  # TOML has no null: the help says what unset means
+        else:
+            shown = code(toml_value(default))
         help_text = cell(helps.get(f.name, ""))
         if f.name in base:
             help_text += " *(shared by every algorithm)*"

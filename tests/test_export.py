@@ -50,11 +50,14 @@ def _train_and_export(tmp_path: Path, algo: str, env: str, *settings: str) -> tu
     policy = spec.load_policy(run / "policy")
     from rl_core.envs import make_env
 
-    probe = make_env(env)
+    from rl_core.run import RunDirectory
+
+    probe = make_env(env, **RunDirectory(run).read_config()[1]["env_kwargs"])
     probe.observation_space.seed(0)
-    obs = np.stack([probe.observation_space.sample() for _ in range(64)])
-    obs = obs.astype(probe.observation_space.dtype)
-    return policy, obs
+    samples = [probe.observation_space.sample() for _ in range(64)]
+    if isinstance(samples[0], dict):
+        return policy, {k: np.stack([s[k] for s in samples]) for k in samples[0]}
+    return policy, np.stack(samples).astype(probe.observation_space.dtype)
 
 
 @pytest.mark.parametrize(
@@ -64,6 +67,8 @@ def _train_and_export(tmp_path: Path, algo: str, env: str, *settings: str) -> tu
         ("ppo", "Pendulum-v1", ["--set", "normalize_observations=true"]),
         ("mpo", "Pendulum-v1", ["--set", "learning_starts=256"]),
         ("mpo", "CartPole-v1", ["--set", "learning_starts=256"]),
+        ("her", "rl/BitFlipping-v0", ["--set", "learning_starts=256"]),
+        ("her", "rl/PointMassGoal-v0", ["--set", "learning_starts=256"]),
     ],
 )
 def test_export_runs_like_the_policy_in_this_process(tmp_path, algo, env, settings):
@@ -71,15 +76,20 @@ def test_export_runs_like_the_policy_in_this_process(tmp_path, algo, env, settin
 
     policy, obs = _train_and_export(tmp_path, algo, env, *settings)
     expected = policy.predict(obs, deterministic=True)
+    if isinstance(obs, dict):  # a goal env: the policy reads observation and desired_goal
+        feeds = {k: obs[k] for k in ("observation", "desired_goal")}
+    else:
+        feeds = {"observations": obs}
     saved = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]
-    got = saved(observations=tf.constant(obs))["actions"].numpy()
+    got = saved(**{k: tf.constant(v) for k, v in feeds.items()})["actions"].numpy()
     runner = tf.lite.Interpreter(model_path=str(tmp_path / "policy.tflite"))
-    lite = runner.get_signature_runner("serving_default")(observations=obs)["actions"]
-    if env == "CartPole-v1":
+    lite = runner.get_signature_runner("serving_default")(**feeds)["actions"]
+    if expected.dtype.kind == "i":
         np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(lite, expected)
     else:
         # Out-of-range probes hit the clipping; the rest is the mean, float32 apart.
+        assert expected.dtype == got.dtype == np.float32
         np.testing.assert_allclose(got, expected, atol=1e-5)
         np.testing.assert_allclose(lite, expected, atol=1e-5)
     about = json.loads((tmp_path / "saved" / "policy.json").read_text())

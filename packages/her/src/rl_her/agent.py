@@ -157,8 +157,8 @@ class HER(Agent[HERConfig]):
         return self.action_low + (normalized + 1.0) * 0.5 * (self.action_high - self.action_low)
 
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
-        if self.kind == "dqn":
-            return actions.astype(np.int64)
+        if self.kind == "dqn":  # indices from 0; the env's Discrete may start elsewhere
+            return actions.astype(np.int64) + int(self.envs.single_action_space.start)
         shape = (len(actions), *self.envs.single_action_space.shape)
         return self._scale(actions).astype(np.float32).reshape(shape)
 

@@ -22,5 +22,6 @@ def register_algorithms(register):
             config_cls=HERConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,
+            export="rl_her.export:serving_function",
         )
     )

@@ -179,7 +179,7 @@ def find_dataset(path: Path) -> Path:
             f"pick one: demos={(path / found[0].relative_to(path)).as_posix()}"
         )
     if not any(path.iterdir()):
-        raise DemonstrationError(f"{path} is empty: no Minari dataset or .npz in it")
+        raise DemonstrationError(f"{path}: an empty folder (no Minari dataset in it)")
     raise DemonstrationError(
         f"{path}: not a Minari dataset (no data/metadata.json in it or below it)"
     )
@@ -200,11 +200,11 @@ def _load_minari_id(dataset_id: str):
 
     try:
         return minari.load_dataset(dataset_id)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError):
         local = ", ".join(sorted(minari.list_local_datasets())) or "none"
         raise DemonstrationError(
             f"demonstrations {dataset_id!r} not found: not a file, not a directory and not a "
-            f"local Minari dataset ({exc}; local datasets: {local})"
+            f"local Minari dataset (local datasets: {local})"
         ) from None
 
 

@@ -448,6 +448,15 @@ def test_a_termination_earns_the_absorbing_return_and_a_truncation_does_not():
     np.testing.assert_allclose(off_rewards, live, rtol=1e-5, atol=1e-6)
 
 
+def test_absorbing_states_off_logs_no_absorbing_reward():
+    seen = []
+    GAIL(small(absorbing_states=False)).learn(64, [_Record(seen)])
+    assert seen and all("charts/gail_absorbing_reward" not in r for r in seen)
+    seen = []
+    GAIL(small()).learn(64, [_Record(seen)])
+    assert all(np.isfinite(r["charts/gail_absorbing_reward"]) for r in seen)
+
+
 def test_the_discriminator_trains_on_absorbing_transitions_of_both_sides(tmp_path):
     agent = GAIL(small(env="Acrobot-v1"))
     seen = {}

@@ -192,7 +192,8 @@ class GAIL(PPO):
             record.update(self.update_policy(buf))
             # charts/episodic_return stays the env's return: reported, never learned from.
             record["charts/gail_reward"] = float(rewards.mean())
-            record["charts/gail_absorbing_reward"] = absorbing_reward
+            if self.config.absorbing_states:
+                record["charts/gail_absorbing_reward"] = absorbing_reward
             record.update(expert)
             if not self._emit(callback, {**self.stats.summary(), **record}):
                 break

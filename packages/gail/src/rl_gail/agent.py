@@ -4,6 +4,12 @@ The generator is ``rl_ppo.PPO`` itself: GAIL runs its three phases (collect a
 rollout, estimate advantages, update the policy) and slots the discriminator in
 between, so PPO's rollout handling, truncation bootstrapping and update are the
 ones its own tests pin.
+
+Absorbing states (Kostrikov et al., 2019): a true termination leads to an absorbing
+state s_a that D scores like any (s, a); expert episodes that terminate end in it too.
+The generator's terminal step earns r(s_T, a_T) + gamma r(s_a) / (1 - gamma), the value
+of staying in s_a forever, so the reward's sign no longer says "live longer" or "die
+sooner": D decides whether ending an episode is what the expert does.
 """
 
 from __future__ import annotations
@@ -13,14 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from rl_ppo.agent import _MAX_SEED, PPO
+from rl_ppo import PPO
 
 from rl_core.callbacks import Callback
 from rl_core.math import RunningMeanStd
 from rl_core.optim import Adam
 from rl_gail.config import GAILConfig
 from rl_gail.demonstrations import Demonstrations, load_demonstrations, resolve_source
-from rl_gail.discriminator import Discriminator, DiscriminatorLearner
+from rl_gail.discriminator import Discriminator, DiscriminatorLearner, absorbing_return
+
+# (observations, actions, absorbing indicators): what the discriminator reads.
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class GAIL(PPO):
@@ -50,27 +59,56 @@ class GAIL(PPO):
         self.disc_rms = RunningMeanStd(shape=(self.obs_dim,))
         # Read when training starts, not here: a saved policy loads without its demonstrations.
         self.demos: Demonstrations | None = None
+        self.expert_batch: Batch | None = None
 
     # ----------------------------------------------------------- demonstrations
 
     def load_demos(self) -> Demonstrations:
         if self.demos is None:
             cfg = self.config
-            self.demos = load_demonstrations(
+            demos = load_demonstrations(
                 resolve_source(cfg.demos, cfg.env),
                 self.envs.single_observation_space,
                 self.envs.single_action_space,
                 cfg.demo_episodes,
             )
             if self.num_timesteps == 0:
-                self.disc_rms.update(self.demos.observations)
+                self.disc_rms.update(demos.observations)
+            # One absorbing transition per expert episode that terminated (DAC; weight 1:
+            # the expert's trajectories are not subsampled here).
+            self.expert_batch = self.discriminator_batch(
+                demos.observations, demos.actions, int(demos.episode_terminated.sum())
+            )
+            self.demos = demos
         return self.demos
+
+    def discriminator_batch(self, obs: np.ndarray, actions: np.ndarray, terminations: int) -> Batch:
+        """D's inputs for (s, a) pairs followed by ``terminations`` absorbing transitions.
+
+        Continuous actions are clipped to the action bounds first: the env (and so every
+        recorded expert action) only ever sees clipped actions, while the generator's
+        Gaussian samples are not, and D could otherwise tell them apart by |a| alone.
+        """
+        obs = np.asarray(obs, np.float32).reshape(-1, self.obs_dim)
+        actions = np.asarray(actions)
+        if self.discrete:
+            actions = actions.reshape(len(obs)).astype(np.int64)
+        else:
+            actions = actions.reshape(len(obs), -1).astype(np.float32)
+            actions = np.clip(actions, self.action_low, self.action_high)
+        if not self.config.absorbing_states:
+            terminations = 0
+        absorbing = np.zeros(len(obs) + terminations, np.float32)
+        absorbing[len(obs) :] = 1.0
+        pad = [(0, terminations)] + [(0, 0)] * (actions.ndim - 1)
+        obs = np.pad(obs, [(0, terminations), (0, 0)])
+        return obs, np.pad(actions, pad), absorbing
 
     def behaviour_cloning(self) -> float:
         """Maximum likelihood of the expert's actions under the policy, ``bc_epochs`` passes
         of minibatches; returns the final mean negative log-likelihood."""
         cfg, demos = self.config, self.load_demos()
-        obs = self._prepare(demos.observations, update=True)
+        obs = self.prepare_observations(demos.observations, update=True)
         variables = self.model.trainable_variables
         optimizer = Adam(variables, eps=cfg.adam_eps)
         mb = min(cfg.minibatch_size, len(obs))
@@ -95,40 +133,49 @@ class GAIL(PPO):
         nll = float("nan")
         obs_t, actions_t = tf.constant(obs), tf.constant(demos.actions)
         for _ in range(cfg.bc_epochs):
-            seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
-            nll = float(epoch(obs_t, actions_t, seed))
+            nll = float(epoch(obs_t, actions_t, self.new_seed()))
         self.acting_policy.load(self.model.policy_weights())
         return nll
 
     # ---------------------------------------------------------------- learning
 
     def update_discriminator(self, buf: dict) -> dict[str, float]:
-        """Fit D on this rollout's (s, a) against as many expert pairs."""
-        demos = self.load_demos()
+        """Fit D on this rollout's (s, a), and an absorbing transition per termination,
+        against expert transitions."""
+        self.load_demos()
+        assert self.expert_batch is not None
         obs = buf["raw_obs"].reshape(-1, self.obs_dim)
-        actions = buf["actions"].reshape(len(obs), *buf["actions"].shape[2:])
         if self.config.disc_normalize_inputs:
             self.disc_rms.update(obs)
             self.discriminator.obs_mean.assign(self.disc_rms.mean.astype(np.float32))
             self.discriminator.obs_var.assign(self.disc_rms.var.astype(np.float32))
-        seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+        agent = self.discriminator_batch(obs, buf["actions"], int(buf["terminated"].sum()))
         metrics = self.disc_learner.update(
-            tf.constant(obs),
-            tf.constant(actions),
-            tf.constant(demos.observations),
-            tf.constant(demos.actions),
+            tuple(tf.constant(x) for x in agent),
+            tuple(tf.constant(x) for x in self.expert_batch),
             tf.constant(self.config.disc_learning_rate, tf.float32),
-            seed,
+            self.new_seed(),
         )
         return {f"discriminator/{k}": float(v) for k, v in metrics.items()}
 
-    def discriminator_rewards(self, buf: dict) -> np.ndarray:
-        """r(s, a) from D for every step of the rollout, shaped [n_steps, num_envs]."""
+    def discriminator_rewards(self, buf: dict) -> tuple[np.ndarray, float]:
+        """The generator's rewards [n_steps, num_envs] for the rollout, and r(s_a).
+
+        r(s_t, a_t) from D for every step; a step that truly terminated also earns the
+        absorbing state's return gamma r(s_a) / (1 - gamma) (see ``absorbing_return``).
+        """
         T, N = buf["env_rewards"].shape
-        obs = buf["raw_obs"].reshape(T * N, self.obs_dim)
-        actions = buf["actions"].reshape(T * N, *buf["actions"].shape[2:])
-        rewards = self.disc_learner.rewards(tf.constant(obs), tf.constant(actions))
-        return rewards.numpy().reshape(T, N)
+        # The rollout's pairs and one absorbing transition, in one graph call.
+        obs, actions, absorbing = self.discriminator_batch(buf["raw_obs"], buf["actions"], 1)
+        out = self.disc_learner.rewards(
+            tf.constant(obs), tf.constant(actions), tf.constant(absorbing)
+        ).numpy()
+        rewards = out[: T * N].reshape(T, N)
+        if not self.config.absorbing_states:
+            return rewards, float("nan")
+        absorbing_reward = float(out[-1])
+        bonus = absorbing_return(absorbing_reward, self.config.gamma)
+        return rewards + bonus * buf["terminated"], absorbing_reward
 
     def _learn(self, target_steps: int, callback: Callback) -> None:
         demos = self.load_demos()
@@ -140,11 +187,13 @@ class GAIL(PPO):
         while self.num_timesteps < target_steps:
             buf = self.collect_rollout()
             record = self.update_discriminator(buf)
-            rewards = self.discriminator_rewards(buf)
+            rewards, absorbing_reward = self.discriminator_rewards(buf)
             self.estimate_advantages(buf, rewards)
             record.update(self.update_policy(buf))
             # charts/episodic_return stays the env's return: reported, never learned from.
             record["charts/gail_reward"] = float(rewards.mean())
+            if self.config.absorbing_states:
+                record["charts/gail_absorbing_reward"] = absorbing_reward
             record.update(expert)
             if not self._emit(callback, {**self.stats.summary(), **record}):
                 break

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rl_ppo.config import PPOConfig
 
-REWARDS = ("positive", "negative", "logit")
+REWARDS = ("positive", "negative", "logit", "constant")
 
 
 @dataclass
@@ -18,18 +18,26 @@ class GAILConfig(PPOConfig):
     checkpoint_every: int = 50_000
     """Environment steps between checkpoints (a killed run loses at most this many)."""
     demos: str = ""
-    """Expert demonstrations: a Minari dataset (its directory, or the id of a local one) or
-    an .npz with `observations` and `actions` (and optionally `episode_returns`). Empty:
-    the demonstrations bundled for the env (CartPole-v1: 10 expert episodes)."""
+    """Expert demonstrations: a Minari dataset (its directory, the folder given to
+    `rl gail record --out` when it holds one dataset, or the id of a local one) or an .npz
+    with `observations` and `actions` (optionally `episode_lengths`, `episode_returns`,
+    `episode_terminated`). Empty: the demonstrations bundled for the env (CartPole-v1,
+    Pendulum-v1, MountainCar-v0, Acrobot-v1: 10 expert episodes each)."""
     demo_episodes: int = 0
     """Use only the first this many expert episodes (0: all of them)."""
     reward: str = "positive"
     """The generator's reward from D = P(expert | s, a): positive = -log(1 - D),
-    negative = log D, logit = log D - log(1 - D). The env's reward is never used."""
+    negative = log D, logit = log D - log(1 - D); constant = 1 ignores D (a control).
+    The env's reward is never used."""
+    absorbing_states: bool = True
+    """Score the absorbing state after a true termination with D (Kostrikov et al., 2019):
+    expert and agent episodes that terminate continue into it, and the generator's
+    terminal step earns its discounted value. Time-limit truncations are not terminal."""
     disc_hidden_sizes: tuple[int, ...] = (64, 64)
     """Hidden layer widths of the discriminator MLP."""
     disc_learning_rate: float = 3e-4
-    """Adam step size of the discriminator."""
+    """Adam step size of the discriminator (0 freezes D at its random initialization: a
+    control for benchmarks)."""
     disc_minibatch_size: int = 256
     """Agent transitions per discriminator step (with as many expert transitions)."""
     disc_epochs: int = 1
@@ -52,7 +60,7 @@ class GAILConfig(PPOConfig):
             f"reward must be one of {', '.join(REWARDS)}": self.reward in REWARDS,
             "demo_episodes must be >= 0": self.demo_episodes >= 0,
             "disc_hidden_sizes must be positive": all(h > 0 for h in self.disc_hidden_sizes),
-            "disc_learning_rate must be > 0": self.disc_learning_rate > 0,
+            "disc_learning_rate must be >= 0": self.disc_learning_rate >= 0,
             "disc_minibatch_size must be >= 1": self.disc_minibatch_size >= 1,
             "disc_epochs must be >= 1": self.disc_epochs >= 1,
             "grad_penalty must be >= 0": self.grad_penalty >= 0,

@@ -2,8 +2,8 @@
 
 Minari (Farama) is the standard format for offline RL data; reading and writing it
 through Minari keeps our datasets usable by every other tool that speaks it. A plain
-``.npz`` (``observations``, ``actions``, optionally ``episode_lengths`` and
-``episode_returns``) is accepted too, for data produced anywhere.
+``.npz`` (``observations``, ``actions``, optionally ``episode_lengths``,
+``episode_returns`` and ``episode_terminated``) is accepted too, for data produced anywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ BUNDLED_DEMOS = {
     "CartPole-v1": BUNDLED / "cartpole-expert.npz",
     "rl/CartPole-v1": BUNDLED / "cartpole-expert.npz",
     "Pendulum-v1": BUNDLED / "pendulum-expert.npz",
+    # Scripted experts whose episodes end by reaching the goal (a true termination).
+    "MountainCar-v0": BUNDLED / "mountaincar-expert.npz",
+    "Acrobot-v1": BUNDLED / "acrobot-expert.npz",
 }
 
 
@@ -46,6 +49,10 @@ class Demonstrations:
     """[episodes] int64; sums to n."""
     episode_returns: np.ndarray
     """[episodes] float64 (NaN where the source does not say)."""
+    episode_terminated: np.ndarray
+    """[episodes] bool: the episode ended in a true termination (the env's ``terminated``,
+    not a time limit), so it continues into the absorbing state (Kostrikov et al., 2019).
+    False where the source does not say."""
     source: str
 
     @property
@@ -64,7 +71,7 @@ def resolve_source(demos: str, env_id: str) -> str:
         return str(BUNDLED_DEMOS[env_id])
     raise DemonstrationError(
         f"gail needs expert demonstrations for {env_id}: record them with "
-        "`rl gail record <run-dir> --out DIR` and pass `--set demos=DIR/<dataset-id>` "
+        "`rl gail record <run-dir> --out DIR` and pass `--set demos=DIR` "
         "(or an .npz with observations and actions)"
     )
 
@@ -85,15 +92,16 @@ def load_demonstrations(
     if path.suffix == ".npz":
         if not path.is_file():
             raise DemonstrationError(f"demonstrations not found: {path}")
-        obs, actions, lengths, returns = _read_npz(path)
+        obs, actions, lengths, returns, terminated = _read_npz(path)
     elif path.is_dir():
-        obs, actions, lengths, returns = _read_minari(_open_minari_dir(path), source)
+        dataset = _open_minari_dir(find_dataset(path))
+        obs, actions, lengths, returns, terminated = _read_minari(dataset, source)
     elif path.exists():
         raise DemonstrationError(
             f"{source}: not demonstrations (give an .npz file or a Minari dataset directory)"
         )
     else:
-        obs, actions, lengths, returns = _read_minari(_load_minari_id(source), source)
+        obs, actions, lengths, returns, terminated = _read_minari(_load_minari_id(source), source)
 
     if episodes:
         if episodes > len(lengths):
@@ -103,9 +111,15 @@ def load_demonstrations(
         n = int(lengths[:episodes].sum())
         obs, actions = obs[:n], actions[:n]
         lengths, returns = lengths[:episodes], returns[:episodes]
+        terminated = terminated[:episodes]
     obs, actions = _check_fit(source, obs, actions, observation_space, action_space)
     return Demonstrations(
-        obs, actions, lengths.astype(np.int64), returns.astype(np.float64), source
+        obs,
+        actions,
+        lengths.astype(np.int64),
+        returns.astype(np.float64),
+        terminated.astype(bool),
+        source,
     )
 
 
@@ -124,6 +138,9 @@ def _read_npz(path: Path) -> tuple[np.ndarray, ...]:
         n = len(obs)
         lengths = np.asarray(data["episode_lengths"]) if "episode_lengths" in data.files else None
         returns = np.asarray(data["episode_returns"]) if "episode_returns" in data.files else None
+        terminated = (
+            np.asarray(data["episode_terminated"]) if "episode_terminated" in data.files else None
+        )
     if len(actions) != n:
         raise DemonstrationError(f"{path}: {n} observations but {len(actions)} actions")
     if lengths is None:
@@ -134,15 +151,44 @@ def _read_npz(path: Path) -> tuple[np.ndarray, ...]:
         returns = np.full(len(lengths), np.nan)
     if len(returns) != len(lengths):
         raise DemonstrationError(f"{path}: one episode_return per episode expected")
-    return obs, actions, lengths, returns
+    if terminated is None:
+        terminated = np.zeros(len(lengths), bool)
+    if terminated.shape != lengths.shape or terminated.dtype != bool:
+        raise DemonstrationError(f"{path}: episode_terminated must be one bool per episode")
+    return obs, actions, lengths, returns, terminated
+
+
+def find_dataset(path: Path) -> Path:
+    """The Minari dataset directory ``path`` names: itself, or the one dataset under it.
+
+    ``rl gail record --out DIR`` writes ``DIR/<namespace>/<name>`` (Minari's layout of
+    ids ``namespace/name-vN``), so the folder given to ``--out`` is accepted as well as
+    the dataset's own directory; a folder holding several datasets asks which one.
+    """
+    if (path / "data" / "metadata.json").is_file() or (path / "metadata.json").is_file():
+        return path
+    found = sorted(
+        meta.parent.parent for meta in path.rglob("metadata.json") if meta.parent.name == "data"
+    )
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(d.relative_to(path).as_posix() for d in found)
+        raise DemonstrationError(
+            f"{path} holds {len(found)} Minari datasets ({names}); "
+            f"pick one: demos={(path / found[0].relative_to(path)).as_posix()}"
+        )
+    if not any(path.iterdir()):
+        raise DemonstrationError(f"{path}: an empty folder (no Minari dataset in it)")
+    raise DemonstrationError(
+        f"{path}: not a Minari dataset (no data/metadata.json in it or below it)"
+    )
 
 
 def _open_minari_dir(path: Path):
     import minari
 
     data_dir = path / "data" if (path / "data").is_dir() else path
-    if not (data_dir / "metadata.json").is_file():
-        raise DemonstrationError(f"{path}: not a Minari dataset (no data/metadata.json)")
     try:
         return minari.MinariDataset(data_dir)
     except Exception as exc:  # Minari raises a variety of errors for corrupt datasets.
@@ -154,16 +200,16 @@ def _load_minari_id(dataset_id: str):
 
     try:
         return minari.load_dataset(dataset_id)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError):
         local = ", ".join(sorted(minari.list_local_datasets())) or "none"
         raise DemonstrationError(
             f"demonstrations {dataset_id!r} not found: not a file, not a directory and not a "
-            f"local Minari dataset ({exc}; local datasets: {local})"
+            f"local Minari dataset (local datasets: {local})"
         ) from None
 
 
 def _read_minari(dataset, source: str) -> tuple[np.ndarray, ...]:
-    obs, actions, lengths, returns = [], [], [], []
+    obs, actions, lengths, returns, terminated = [], [], [], [], []
     for episode in dataset.iterate_episodes():
         if not isinstance(episode.observations, np.ndarray):
             raise DemonstrationError(f"{source}: only flat (Box) observations are supported")
@@ -172,9 +218,16 @@ def _read_minari(dataset, source: str) -> tuple[np.ndarray, ...]:
         actions.append(np.asarray(episode.actions))
         lengths.append(len(episode.actions))
         returns.append(float(np.sum(episode.rewards)))
+        terminated.append(bool(np.asarray(episode.terminations)[-1]))
     if not lengths:
         raise DemonstrationError(f"{source}: the Minari dataset has no episodes")
-    return np.concatenate(obs), np.concatenate(actions), np.array(lengths), np.array(returns)
+    return (
+        np.concatenate(obs),
+        np.concatenate(actions),
+        np.array(lengths),
+        np.array(returns),
+        np.array(terminated, bool),
+    )
 
 
 def _check_fit(
@@ -320,4 +373,5 @@ def save_npz(demos: Demonstrations, path: Path) -> None:
         actions=demos.actions,
         episode_lengths=demos.episode_lengths,
         episode_returns=demos.episode_returns,
+        episode_terminated=demos.episode_terminated,
     )

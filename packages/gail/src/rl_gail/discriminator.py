@@ -3,14 +3,18 @@
 Convention: D is the probability that a pair comes from the expert (Ho & Ermon write
 D for the policy's side; their cost log D_pi(s, a) is our -log(1 - D)). With
 ``l = logit D``: -log D = softplus(-l) and -log(1 - D) = softplus(l).
+
+D also scores the absorbing state s_a that follows a true termination (Kostrikov et al.,
+2019, "Discriminator-Actor-Critic", section 4.2): its input carries an indicator
+feature that is 1 there and 0 elsewhere, and s_a's observation and action are zeros.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from rl_ppo.networks import MLP, Dense
 
+from rl_core.networks import MLP, Dense
 from rl_core.optim import Adam
 from rl_gail.config import GAILConfig
 
@@ -31,9 +35,11 @@ def bernoulli_entropy(logits: tf.Tensor) -> tf.Tensor:
 def reward_from_logits(logits: tf.Tensor, kind: str) -> tf.Tensor:
     """The generator's reward for D = sigmoid(logits).
 
-    positive: -log(1 - D) > 0, a bonus per step survived (suits tasks that end early on
-    failure, such as CartPole); negative: log D < 0, a cost per step (suits tasks that
-    end on success); logit: log D - log(1 - D) (Fu et al., 2018), either sign.
+    positive: -log(1 - D) > 0; negative: log D < 0; logit: log D - log(1 - D) (Fu et al.,
+    2018; DAC's reference implementation), either sign. Without absorbing states a
+    positive reward is a bonus per step survived and a negative one a cost, whatever D
+    says; with them, ending an episode is scored by D like any other step. constant: 1
+    for every pair, absorbing state included; it ignores D (a control for benchmarks).
     """
     if kind == "positive":
         return tf.nn.softplus(logits)
@@ -41,11 +47,25 @@ def reward_from_logits(logits: tf.Tensor, kind: str) -> tf.Tensor:
         return -tf.nn.softplus(-logits)
     if kind == "logit":
         return logits
+    if kind == "constant":
+        return tf.ones_like(logits)
     raise ValueError(f"unknown reward {kind!r}")
 
 
+def absorbing_return(absorbing_reward: float, gamma: float) -> float:
+    """The discounted return of the absorbing state from the step after termination on:
+    sum_{k>=1} gamma^k r(s_a, .) = gamma r(s_a, .) / (1 - gamma).
+
+    DAC's TD3 critic learns this value by bootstrapping through the absorbing self-loop
+    (s_a -> s_a with reward r(s_a, .)); an on-policy generator has no transitions out of
+    s_a to learn it from, but it is known in closed form, so the terminal step's reward
+    carries it."""
+    return gamma * absorbing_reward / (1.0 - gamma)
+
+
 class Discriminator(tf.Module):
-    """An MLP on (standardized s, a): one-hot a for Discrete spaces. Returns logit D."""
+    """An MLP on (standardized s, a, 1{absorbing}): one-hot a for Discrete spaces.
+    Returns logit D."""
 
     def __init__(
         self,
@@ -59,27 +79,34 @@ class Discriminator(tf.Module):
         super().__init__(name="discriminator")
         rng = np.random.default_rng([seed, 1])  # its own stream: the policy's init is unchanged
         self.action_dim, self.discrete, self.normalize = action_dim, discrete, normalize
-        self.torso = MLP(obs_dim + action_dim, hidden, "tanh", rng, "disc_torso")
+        self.torso = MLP(obs_dim + action_dim + 1, hidden, "tanh", rng, "disc_torso")
         self.head = Dense(self.torso.out_size, 1, 1.0, rng, "disc_head")
         # Input statistics, assigned from a NumPy RunningMeanStd between updates.
         self.obs_mean = tf.Variable(tf.zeros([obs_dim]), trainable=False, name="obs_mean")
         self.obs_var = tf.Variable(tf.ones([obs_dim]), trainable=False, name="obs_var")
 
-    def inputs(self, obs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
-        """The vector D reads: standardized observations next to the action encoding."""
+    def inputs(self, obs: tf.Tensor, actions: tf.Tensor, absorbing: tf.Tensor) -> tf.Tensor:
+        """The vector D reads: standardized observations, the action encoding and the
+        absorbing indicator (float, 1 for s_a); absorbing rows are zero but for it."""
         if self.normalize:
             obs = tf.clip_by_value(
                 (obs - self.obs_mean) / tf.sqrt(self.obs_var + 1e-8), -10.0, 10.0
             )
         if self.discrete:
             actions = tf.one_hot(actions, self.action_dim)
-        return tf.concat([obs, tf.cast(actions, tf.float32)], axis=-1)
+        flag = absorbing[:, None]
+        live = 1.0 - flag
+        return tf.concat([obs * live, tf.cast(actions, tf.float32) * live, flag], axis=-1)
 
     def logits_of_inputs(self, x: tf.Tensor) -> tf.Tensor:
         return self.head(self.torso(x))[:, 0]
 
-    def __call__(self, obs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
-        return self.logits_of_inputs(self.inputs(obs, actions))
+    def __call__(
+        self, obs: tf.Tensor, actions: tf.Tensor, absorbing: tf.Tensor | None = None
+    ) -> tf.Tensor:
+        if absorbing is None:
+            absorbing = tf.zeros([tf.shape(obs)[0]])
+        return self.logits_of_inputs(self.inputs(obs, actions, absorbing))
 
     def named_variables(self) -> dict[str, tf.Variable]:
         layers = [*self.torso.layers, self.head]
@@ -102,11 +129,12 @@ class DiscriminatorLearner(tf.Module):
             v for layer in [*disc.torso.layers, disc.head] for v in (layer.w, layer.b)
         ]
         self.optimizer = Adam(self.variables_, name="disc_adam")
-        self.update = tf.function(self._update)
+        # reduce_retracing: a rollout's number of absorbing transitions varies.
+        self.update = tf.function(self._update, reduce_retracing=True)
         self.rewards = tf.function(self._rewards)
 
-    def _rewards(self, obs, actions):
-        return reward_from_logits(self.disc(obs, actions), self.config.reward)
+    def _rewards(self, obs, actions, absorbing):
+        return reward_from_logits(self.disc(obs, actions, absorbing), self.config.reward)
 
     def _losses(self, agent_x, expert_x, seed):
         cfg = self.config
@@ -128,15 +156,16 @@ class DiscriminatorLearner(tf.Module):
             "grad_penalty": penalty,
         }
 
-    def _update(self, agent_obs, agent_actions, expert_obs, expert_actions, lr, seed):
+    def _update(self, agent, expert, lr, seed):
         """disc_epochs passes over the agent's transitions in minibatches, each paired with
-        as many expert transitions drawn uniformly with replacement."""
+        as many expert transitions drawn uniformly with replacement. ``agent`` and
+        ``expert`` are (observations, actions, absorbing indicators)."""
         cfg = self.config
-        n = tf.shape(agent_obs)[0]
-        n_expert = tf.shape(expert_obs)[0]
+        agent_x = self.disc.inputs(*agent)
+        expert_x = self.disc.inputs(*expert)
+        n = tf.shape(agent_x)[0]
+        n_expert = tf.shape(expert_x)[0]
         mb = tf.minimum(cfg.disc_minibatch_size, n)
-        agent_x = self.disc.inputs(agent_obs, agent_actions)
-        expert_x = self.disc.inputs(expert_obs, expert_actions)
         sums = {k: tf.constant(0.0) for k in METRICS}
         steps = tf.constant(0.0)
         for epoch in tf.range(cfg.disc_epochs):

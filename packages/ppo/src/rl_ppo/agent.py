@@ -98,6 +98,16 @@ class PPO(Agent[PPOConfig]):
         clip = self.config.clip_observations
         return self.obs_rms.normalize(flat, clip=clip).astype(np.float32)
 
+    def prepare_observations(self, obs: Any, update: bool = False) -> np.ndarray:
+        """What the policy reads: ``obs`` as [batch, obs_dim] float32, normalized with the
+        running statistics when ``normalize_observations`` (``update``: fold ``obs`` in first)."""
+        return self._prepare(obs, update)
+
+    def new_seed(self) -> tf.Tensor:
+        """A fresh int32 [2] seed for TensorFlow's stateless random ops, drawn from the
+        agent's generator (saved with the agent, so a resumed run continues the stream)."""
+        return tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
+
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
         if self.discrete:
             return actions.astype(np.int64)

@@ -49,7 +49,6 @@ def _train_and_export(tmp_path: Path, algo: str, env: str, *settings: str) -> tu
     spec = REGISTRY.get(algo)
     policy = spec.load_policy(run / "policy")
     from rl_core.envs import make_env
-
     from rl_core.run import RunDirectory
 
     probe = make_env(env, **RunDirectory(run).read_config()[1]["env_kwargs"])

@@ -109,6 +109,7 @@ def test_cli_trains_on_the_default_env_and_another(algo, env, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     args = ["train", algo, "--steps", "300", "--device", "cpu", "--run-dir", "run"]
     args += ["--set", "eval_episodes=2", "--set", "checkpoint_every=200"]
+    args += ["--set", "eval_every=150", "--set", "eval_every_episodes=2"]
     if env is not None:
         args += ["--env", env]
     try:
@@ -123,6 +124,10 @@ def test_cli_trains_on_the_default_env_and_another(algo, env, tmp_path, monkeypa
     assert config["env"] == (env or REGISTRY.get(algo).default_env)
     assert (tmp_path / "run" / "evaluation.json").is_file(), err
     assert run.checkpoints() and run.policy_dir.is_dir()
+    # Evaluation during training works for every algorithm (recurrent, goal envs too).
+    evals = [r for r in run.read_metrics() if "eval/episodic_return" in r]
+    assert evals, "eval_every should have logged an evaluation"
+    assert (tmp_path / "run" / "best" / "agent.json").is_file()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])

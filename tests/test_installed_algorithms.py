@@ -81,3 +81,43 @@ def test_rl_list_shows_installed_plugins_without_importing_tensorflow():
     assert "NO-TF" in out
     for spec in SPECS:
         assert spec.name in out
+
+
+# Per algorithm: envs besides the default one, covering the action spaces it takes
+# (discrete and continuous where it takes both). Each is trained from the CLI, so the
+# settings composed for it (the env's preset, the defaults' env_kwargs left behind)
+# are the ones a user gets.
+OTHER_ENVS = {
+    "ppo": ["Pendulum-v1"],
+    "gail": ["Pendulum-v1"],
+    "her": ["rl/PointMassGoal-v0"],
+    "mpo": ["CartPole-v1"],
+    "ngu": ["CartPole-v1", "Pendulum-v1"],
+    "agent57": ["CartPole-v1", "Pendulum-v1"],
+}
+CLI_CASES = [(spec.name, env) for spec in SPECS for env in [None, *OTHER_ENVS.get(spec.name, [])]]
+
+
+@pytest.mark.parametrize(
+    ("algo", "env"), CLI_CASES, ids=[f"{a}-{e or 'default'}" for a, e in CLI_CASES]
+)
+def test_cli_trains_on_the_default_env_and_another(algo, env, tmp_path, monkeypatch, capsys):
+    from rl_cli.app import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["train", algo, "--steps", "300", "--device", "cpu", "--run-dir", "run"]
+    args += ["--set", "eval_episodes=2", "--set", "checkpoint_every=200"]
+    if env is not None:
+        args += ["--env", env]
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (0, None), err
+    run = RunDirectory(tmp_path / "run")
+    meta, config = run.read_config()
+    assert config["env"] == (env or REGISTRY.get(algo).default_env)
+    assert (tmp_path / "run" / "evaluation.json").is_file(), err
+    assert run.checkpoints() and run.policy_dir.is_dir()

@@ -58,7 +58,7 @@ def test_distributed_without_ray_says_how_to_install_it(rl, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     monkeypatch.setattr(toy_plugin, "DISTRIBUTED", {"ray": lambda config, run, options: None})
     result = rl("train", "toy", "--distributed", "ray", "--steps", "100")
-    assert result.code == 2 and "pip install 'rl-core[ray]'" in result.err
+    assert result.code == 2 and "uv sync --extra ray" in result.err
     assert not list(Path().glob("runs/*")), "no run directory for a run that cannot start"
 
 
@@ -202,3 +202,98 @@ def test_a_run_that_fails_before_logging_leaves_no_directory(rl, tmp_path):
     result = rl("train", "toy", "--run-dir", "bad", "--env", "rl/BitFlipping-v0")
     assert result.code != 0 and "Traceback" not in result.err
     assert not (tmp_path / "bad").exists()
+
+
+def test_auto_device_on_a_gpu_machine_evaluates_on_the_training_device(rl, tmp_path, monkeypatch):
+    """With --device auto and a GPU visible, training resolves to gpu:0; the final
+    evaluation used to load the policy on the CPU, which TensorFlow refuses in the same
+    process (exit 2, no evaluation.json). TensorFlow's device list is stubbed."""
+    import tensorflow as tf
+
+    from rl_core import device
+
+    fake_gpu = tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")
+    monkeypatch.setattr(device, "_configured", None)
+    monkeypatch.setattr(device, "_tensorflow_and_gpus", lambda: (tf, [fake_gpu]))
+    monkeypatch.setattr(tf.config, "set_visible_devices", lambda *a, **k: None)
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda *a, **k: None)
+    result = rl("train", "toy", "--device", "auto", "--steps", "400", "--run-dir", "gpu")
+    assert result.code == 0, result.err
+    meta = tomllib.loads((tmp_path / "gpu" / "config.toml").read_text())
+    assert meta["run"]["device"] == "gpu:0"
+    assert json.loads((tmp_path / "gpu" / "evaluation.json").read_text())["episodes"] == 3
+    monkeypatch.setattr(device, "_configured", None)
+
+
+def test_env_creation_failures_are_one_line_and_leave_no_run(rl, tmp_path, monkeypatch):
+    import gymnasium.envs.registration as registration
+
+    def needs_box2d(**kwargs):
+        import gymnasium
+
+        raise gymnasium.error.DependencyNotInstalled("Box2D is not installed")
+
+    needs_box2d.__module__ = "gymnasium.envs.box2d.bipedal_walker"
+    registration.register(id="rl-test/Walker-v0", entry_point=needs_box2d)
+    (tmp_path / "half.py").write_text("import not_installed_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        for args, message in [
+            (["--env", "rl-test/Walker-v0"], "uv sync --extra box2d"),
+            (["--env", "half:Env-v0"], "needs 'not_installed_anywhere'"),
+            (["--set", "env_kwargs.colour=3"], "env_kwargs do not fit CartPole-v1"),
+        ]:
+            result = rl("train", "toy", "--steps", "100", *args)
+            assert result.code == 2, (args, result.err)
+            assert message in result.err and "Traceback" not in result.err
+            assert len(result.err.strip().splitlines()) == 1, result.err
+        assert not list(Path().glob("runs/*"))
+    finally:
+        del registration.registry["rl-test/Walker-v0"]
+
+
+def test_train_on_a_module_factory_env(rl, tmp_path, monkeypatch):
+    (tmp_path / "my_envs.py").write_text(
+        "import gymnasium as gym\n"
+        "def make(length=3):\n"
+        "    return gym.wrappers.TimeLimit(gym.make('CartPole-v1').unwrapped, length * 10)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = rl(
+        "train",
+        "toy",
+        "--env",
+        "my_envs:make",
+        "--set",
+        "env_kwargs.length=2",
+        "--steps",
+        "300",
+        "--run-dir",
+        "mine",
+    )
+    assert result.code == 0, result.err
+    evaluation = json.loads((tmp_path / "mine" / "evaluation.json").read_text())
+    assert max(evaluation["lengths"]) <= 20  # the factory's time limit, from env_kwargs
+    again = rl("evaluate", "mine", "--episodes", "2", "--json")
+    assert again.code == 0, again.err
+
+
+def test_evaluate_and_load_take_a_saved_agent_as_well_as_a_run(rl, tmp_path):
+    import toy_plugin
+
+    agent = toy_plugin.ToyAgent(toy_plugin.ToyConfig(device="cpu", total_steps=300))
+    agent.learn(300)
+    agent.save(tmp_path / "saved")
+    result = rl("evaluate", "saved", "--episodes", "2", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["episodes"] == 2
+
+    assert rl("train", "toy", "--steps", "300", "--run-dir", "run").code == 0
+    from_run = toy_plugin.ToyAgent.load(tmp_path / "run")
+    from_policy = toy_plugin.ToyAgent.load(tmp_path / "run" / "policy")
+    assert from_run.num_timesteps == from_policy.num_timesteps == 300
+    assert (from_run.weights == from_policy.weights).all()
+
+    (tmp_path / "empty").mkdir()
+    bad = rl("evaluate", "empty")
+    assert bad.code == 2 and "nor a saved agent" in bad.err

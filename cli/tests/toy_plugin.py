@@ -6,6 +6,7 @@ and metrics in seconds, with knobs to slow it down or make its loss NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,24 +100,17 @@ class ToyAgent(Agent[ToyConfig]):
         self.weights, self.best_return = data["weights"], float(data["best"])
 
 
-def _train(config, run):
-    from rl_core.training import train_agent
-
-    return train_agent(ToyAgent, config, run)
-
-
 @hookimpl
 def register_algorithms(register):
-    register(
-        AlgorithmSpec(
-            name="toy",
-            summary="Hill-climbing linear policy (test plugin).",
-            config_cls=ToyConfig,
-            train=_train,
-            load_policy=ToyAgent.load,
-            distributed=DISTRIBUTED,
-        )
+    # Registered as the algorithm packages register theirs, so the CLI's tests go
+    # through the same train/load_policy wrappers.
+    spec = AlgorithmSpec.for_agent(
+        "toy_plugin:ToyAgent",
+        name="toy",
+        summary="Hill-climbing linear policy (test plugin).",
+        config_cls=ToyConfig,
     )
+    register(dataclasses.replace(spec, distributed=DISTRIBUTED))
 
 
 # Distributed runners by backend; tests patch one in.

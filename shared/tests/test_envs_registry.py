@@ -221,3 +221,69 @@ def test_is_goal_env():
 def test_importing_the_package_registers_the_envs():
     assert rl_envs.register_envs is register_envs
     assert all(env_id in gym.registry for env_id in rl_envs.ENV_IDS)
+
+
+# --------------------------------------------------------------- module:factory ids
+
+
+@pytest.mark.parametrize("target", ["user_envs:Corridor", "user_envs:make_corridor"])
+def test_a_module_factory_id_makes_single_and_vector_envs(target, monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    env = make_env(target, length=2)
+    assert env.unwrapped.length == 2
+    env.close()
+    envs = make_vector_env(target, 2, seed=0, env_kwargs={"length": 3})
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (2, 1)
+    _, rewards, terminated, _, _ = envs.step(np.array([1, 1]))
+    assert not terminated.any() and rewards.sum() == 0
+    envs.close()
+
+
+def test_module_factory_errors_are_one_clear_line(monkeypatch):
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    with pytest.raises(UnknownEnvironmentError, match="not a gymnasium.Env class"):
+        make_env("user_envs:not_a_factory")
+    with pytest.raises(ConfigError, match="creating user_envs:broken_factory failed: "
+                       "RuntimeError: the simulator is not running"):
+        make_env("user_envs:broken_factory")
+    with pytest.raises(ConfigError, match="env_kwargs do not fit user_envs:Corridor"):
+        make_env("user_envs:Corridor", size=3)
+    with pytest.raises(UnknownEnvironmentError, match="no module named 'no_such_pkg'"):
+        make_env("no_such_pkg.envs:Thing")
+
+
+# ------------------------------------------------------------ env creation failures
+
+
+def test_a_missing_optional_dependency_names_the_extra(monkeypatch):
+    def needs_box2d(**kwargs):
+        raise gym.error.DependencyNotInstalled("Box2D is not installed")
+
+    # Pretend the entry point lives in Gymnasium's box2d package, as LunarLander's does.
+    needs_box2d.__module__ = "gymnasium.envs.box2d.lunar_lander"
+    registration.register(id="rl-test/NeedsBox2D-v0", entry_point=needs_box2d)
+    try:
+        with pytest.raises(ConfigError) as info:
+            make_env("rl-test/NeedsBox2D-v0")
+        message = str(info.value)
+        assert "uv sync --extra box2d" in message and "./shared[box2d]" in message
+        with pytest.raises(ConfigError, match="uv sync --extra box2d"):
+            make_vector_env("rl-test/NeedsBox2D-v0", 2, seed=0)
+    finally:
+        del registration.registry["rl-test/NeedsBox2D-v0"]
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("Box2D") is not None, reason="Box2D is installed"
+)
+def test_lunar_lander_without_box2d_is_one_line():
+    with pytest.raises(ConfigError, match=r"LunarLander-v3 needs .*uv sync --extra box2d"):
+        make_env("LunarLander-v3")
+
+
+def test_a_module_whose_import_fails_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "half_installed.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigError, match="needs 'no_such_dependency_xyz'"):
+        make_env("half_installed:Env-v0")

@@ -133,3 +133,16 @@ def test_a_reward_conditioned_policy_is_handed_each_rows_reward():
 def test_episodes_must_be_positive():
     with pytest.raises(Exception, match="episodes"):
         evaluate_policy(Forgetful(), "test/Counting-v0", episodes=0)
+
+
+def test_an_mp4_video_is_written(tmp_path):
+    pytest.importorskip("imageio")
+    from rl_core.evaluation import write_video
+
+    frames = [np.full((16, 16, 3), 40 * i, np.uint8) for i in range(5)]
+    path = write_video(frames, tmp_path / "clip.mp4", fps=10)
+    import imageio.v2 as imageio
+
+    read = imageio.mimread(path)
+    assert len(read) == 5 and read[0].shape == (16, 16, 3)
+    assert abs(int(read[4].mean()) - 160) < 8  # the frames, not a blank video

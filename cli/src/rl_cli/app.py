@@ -20,9 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from rl_cli import configs
+from rl_core.config import config_from_dict
 from rl_core.errors import ConfigError, RLError
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
-from rl_core.run import RunDirectory
+from rl_core.run import RunDirectory, locate_saved
 
 out = Console()
 # soft_wrap: an error is one line, however narrow the terminal (or a pipe) is.
@@ -45,7 +46,10 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
     def list_algorithms() -> None:
         """List the installed algorithms."""
         if not len(registry):
-            err.print("no algorithms installed; install one, e.g. `pip install rl-ppo`")
+            err.print(
+                "no algorithms installed; in a clone of rl: `uv sync`, "
+                "or `pip install ./shared ./cli ./packages/ppo`"
+            )
             raise typer.Exit(1)
         table = Table(
             "algorithm", "default env", "distributed", "summary", box=None, header_style="bold"
@@ -58,12 +62,17 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
     @app.command("config")
     def show_config(
         algo: Annotated[str, typer.Argument(help="Algorithm name (see `rl list`).")],
-        preset: Annotated[str | None, typer.Option(help="Apply a shipped preset.")] = None,
+        env: Annotated[
+            str | None, typer.Option(help="The settings `rl train --env ID` would use.")
+        ] = None,
+        preset: Annotated[
+            str | None, typer.Option(help="A shipped preset (default: the env's; none: no preset).")
+        ] = None,
     ) -> None:
-        """Print the full default config as TOML, with each setting's help."""
+        """Print the config `rl train` would use as TOML, with each setting's help."""
         spec = registry.get(algo)
-        config = configs.build_config(spec, preset=preset)
-        typer.echo(configs.describe(spec, config), nl=False)
+        composed = configs.compose_config(spec, preset=preset, flags={"env": env})
+        typer.echo(configs.describe(spec, composed), nl=False)
 
     @app.command()
     def train(
@@ -74,7 +83,10 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
         run_dir: Annotated[Path | None, typer.Option(help="Where to write the run.")] = None,
         config: Annotated[Path | None, typer.Option(help="TOML file of settings.")] = None,
-        preset: Annotated[str | None, typer.Option(help="A preset the package ships.")] = None,
+        preset: Annotated[
+            str | None,
+            typer.Option(help="A preset the package ships (default: the env's; none: no preset)."),
+        ] = None,
         set_: Annotated[
             list[str] | None,
             typer.Option("--set", help="Override a setting: key=value (repeatable)."),
@@ -95,19 +107,22 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         """Train an algorithm and write a run directory."""
         spec = registry.get(algo)
         options = _distributed_options(spec, distributed, num_workers, ray_address)
-        cfg = configs.build_config(
+        composed = configs.compose_config(
             spec,
             preset=preset,
             config_file=config,
             flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
             overrides=set_ or [],
         )
+        cfg = composed.config
+        if composed.picked:
+            err.print(f"preset {composed.preset} for {cfg.env} (--preset none to train without)")
         configs.check_env(cfg)
         run = RunDirectory.create(spec.name, cfg.env, path=run_dir)
         from rl_core.device import configure_device
 
         resolved = configure_device(cfg.device)
-        meta = {"device": resolved, "command": " ".join(sys.argv)}
+        meta = {"device": resolved, "command": " ".join(sys.argv), "preset": composed.preset}
         if options is not None:
             meta.update(distributed=options.backend, num_workers=options.num_workers)
         run.write_config(spec.name, cfg, **meta)
@@ -164,7 +179,9 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
 
     @app.command()
     def evaluate(
-        run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+        run_dir: Annotated[
+            Path, typer.Argument(help="A run directory, or a directory `agent.save` wrote.")
+        ],
         episodes: Annotated[
             int | None,
             typer.Option(help="Episodes to run (default: the run's eval_episodes, or 10)."),
@@ -179,12 +196,12 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         ] = False,
     ) -> None:
         """Run a trained policy and report its return."""
-        run = RunDirectory.open(run_dir)
-        spec = _spec_for_run(registry, run)
-        cfg = configs.config_of_run(spec, run)
+        algo, data, policy_path = locate_saved(run_dir)
+        spec = _installed_spec(registry, algo, run_dir)
+        cfg = config_from_dict(spec.config_cls, data)
         if episodes is None:
             episodes = cfg.eval_episodes or 10
-        result = _evaluate(spec, cfg, run, episodes, seed, video, not stochastic)
+        result = _evaluate(spec, cfg, policy_path, episodes, seed, video, not stochastic)
         if as_json:
             typer.echo(json.dumps(result.summary()))
         else:
@@ -218,7 +235,9 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             raise typer.Exit(130)
         out.print(f"run directory: {run.path}")
         if cfg.eval_episodes > 0:
-            result = _evaluate(spec, cfg, run, cfg.eval_episodes, 1_000_000, None, True)
+            result = _evaluate(
+                spec, cfg, run.policy_source(), cfg.eval_episodes, 1_000_000, None, True
+            )
             run.write_evaluation(result.to_dict())
             out.print(f"final evaluation: {_format_result(result)}")
 
@@ -245,21 +264,24 @@ def _distributed_options(spec, backend: str | None, num_workers: int, address: s
 
 
 def _spec_for_run(registry: AlgorithmRegistry, run: RunDirectory):
-    algo = run.algorithm
+    return _installed_spec(registry, run.algorithm, run.path)
+
+
+def _installed_spec(registry: AlgorithmRegistry, algo: str, path: Path):
     if algo not in registry:
         installed = ", ".join(registry) or "none"
         raise RLError(
-            f"{run.path} was trained with {algo!r}, which is not installed (installed: {installed})"
+            f"{path} was trained with {algo!r}, which is not installed (installed: {installed})"
         )
     return registry.get(algo)
 
 
-def _evaluate(spec, cfg, run: RunDirectory, episodes, seed, video, deterministic):
+def _evaluate(spec, cfg, policy_path: Path, episodes, seed, video, deterministic):
     from rl_core.evaluation import evaluate_policy
 
     if episodes < 1:
         raise ConfigError("--episodes must be >= 1")
-    policy = spec.load_policy(run.policy_source())
+    policy = spec.load_policy(policy_path)
     return evaluate_policy(
         policy,
         cfg.env,

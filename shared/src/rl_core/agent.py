@@ -23,8 +23,8 @@ from rl_core.callbacks import Callback, CallbackList
 from rl_core.config import BaseConfig, apply_overrides, config_from_dict, config_to_dict
 from rl_core.device import configure_device, seed_everything
 from rl_core.errors import RunDirectoryError
+from rl_core.run import AGENT_FILE, locate_saved
 
-AGENT_FILE = "agent.json"
 FORMAT_VERSION = 1
 ConfigT = TypeVar("ConfigT", bound=BaseConfig)
 
@@ -134,7 +134,9 @@ class Agent(ABC, Generic[ConfigT]):
 
     @classmethod
     def load(cls, path: str | Path, **overrides: Any) -> Self:
-        """An agent from :meth:`save`'s directory; ``overrides`` change settings (e.g. device)."""
+        """An agent from :meth:`save`'s directory or from a run directory (its final
+        policy, or its newest checkpoint); ``overrides`` change settings (e.g. device)."""
+        path = locate_saved(path)[2]
         meta = cls.read_metadata(path)
         if meta.get("algorithm") != cls.algorithm:
             raise RunDirectoryError(

@@ -108,7 +108,9 @@ class AlgorithmSpec:
         """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
 
         ``train`` is :func:`rl_core.training.train_agent` with that class and
-        ``load_policy`` its ``load`` on the CPU; ``distributed`` names runners the same
+        ``load_policy`` its ``load`` on the device this process already uses (the
+        training device, for the evaluation after ``rl train``; TensorFlow cannot switch
+        devices within a process), else on the CPU; ``distributed`` names runners the same
         way (``{"ray": "rl_ppo.distributed:train_on_ray"}``). Modules are imported on
         first use, so the plugin module that registers the spec stays free of TensorFlow.
         """
@@ -128,7 +130,9 @@ class AlgorithmSpec:
             return train_agent(agent_class(), config, run)
 
         def load_policy(path: Path):
-            return agent_class().load(path, device="cpu")
+            from rl_core.device import configured_device
+
+            return agent_class().load(path, device=configured_device() or "cpu")
 
         runners = {backend: runner(target) for backend, target in (distributed or {}).items()}
         return cls(name, summary, config_cls, train, load_policy, dict(presets or {}), runners)

@@ -106,6 +106,11 @@ def configure_device(spec: str = "auto", *, mixed_precision: bool = False) -> st
     return resolved
 
 
+def configured_device() -> str | None:
+    """The device this process was configured for, or None before :func:`configure_device`."""
+    return _configured
+
+
 def seed_everything(seed: int, *, deterministic_ops: bool = True) -> None:
     """Seed Python, NumPy and TensorFlow; with ``deterministic_ops`` a CPU run repeats exactly.
 

@@ -16,12 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rl_core.errors import ConfigError, RLError
+from rl_core.errors import ConfigError, RLError, install_hint
 
-INSTALL_HINT = (
-    "Ray is not installed; install the extra: pip install 'rl-core[ray]' "
-    "(or pip install 'ray>=2.40'; in this repository `uv sync` installs it)"
-)
+INSTALL_HINT = f"Ray is not installed; install the extra: {install_hint('ray')}"
 
 
 @dataclass(frozen=True)

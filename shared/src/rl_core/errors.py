@@ -38,3 +38,9 @@ class NonFiniteLossError(RLError):
     """A loss became NaN or infinite; training stopped at the last good checkpoint."""
 
     exit_code = 3
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional extra of rl-core, as a command that works from a clone
+    of the rl repository (its packages are installed from their folders, not an index)."""
+    return f"uv sync --extra {extra} (in a clone of rl), or pip install './shared[{extra}]'"

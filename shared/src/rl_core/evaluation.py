@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from rl_core.algorithm import Policy, RecurrentPolicy, RewardConditionedPolicy
-from rl_core.errors import ConfigError
+from rl_core.errors import ConfigError, install_hint
 
 
 @dataclass
@@ -87,16 +87,10 @@ def evaluate_policy(
         raise ConfigError("--episodes must be >= 1")
     kwargs = dict(env_kwargs or {})
     num_envs = min(num_envs, episodes)
-    try:
-        envs = [
-            make_env(env_id, **kwargs, **({"render_mode": "rgb_array"} if video and i == 0 else {}))
-            for i in range(num_envs)
-        ]
-    except gym.error.DependencyNotInstalled as exc:
-        raise ConfigError(
-            f"rendering {env_id} needs an extra dependency ({exc}); "
-            "try: pip install 'rl-core[video]'"
-        ) from None
+    envs = [
+        make_env(env_id, **kwargs, **({"render_mode": "rgb_array"} if video and i == 0 else {}))
+        for i in range(num_envs)
+    ]
     targets = [(episodes + i) // num_envs for i in range(num_envs)]
     done_counts = [0] * num_envs
     returns: list[float] = []
@@ -113,7 +107,7 @@ def evaluate_policy(
         policy.reset_policy_state()
     try:
         if video:
-            frames.append(envs[0].render())
+            frames.append(_render(envs[0], env_id))
         while any(done_counts[i] < targets[i] for i in range(num_envs)):
             active = [i for i in range(num_envs) if done_counts[i] < targets[i]]
             rows = range(num_envs) if recurrent else active
@@ -128,7 +122,7 @@ def evaluate_policy(
                 ep_return[i] += float(reward)
                 ep_length[i] += 1
                 if video and i == 0 and done_counts[0] == 0:
-                    frames.append(envs[0].render())
+                    frames.append(_render(envs[0], env_id))
                 if terminated or truncated:
                     returns.append(ep_return[i])
                     lengths.append(ep_length[i])
@@ -151,6 +145,16 @@ def evaluate_policy(
     return EvaluationResult(returns, lengths, successes if saw_success else None)
 
 
+def _render(env: gym.Env, env_id: str) -> np.ndarray:
+    try:
+        return env.render()
+    except gym.error.DependencyNotInstalled as exc:
+        raise ConfigError(
+            f"rendering {env_id} needs a dependency that is not installed ({exc}); "
+            f"fix: {install_hint('video')}"
+        ) from None
+
+
 def _fps(env: Any) -> int:
     return int(env.metadata.get("render_fps") or 30)
 
@@ -166,7 +170,7 @@ def write_video(frames: list[np.ndarray], path: Path, fps: int = 30) -> Path:
         try:
             from PIL import Image
         except ImportError:
-            raise ConfigError("writing a .gif needs Pillow: pip install 'rl-core[video]'") from None
+            raise ConfigError(f"writing a .gif needs Pillow: {install_hint('video')}") from None
         images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames]
         images[0].save(
             path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
@@ -176,7 +180,7 @@ def write_video(frames: list[np.ndarray], path: Path, fps: int = 30) -> Path:
             import imageio.v2 as imageio
         except ImportError:
             raise ConfigError(
-                "writing an .mp4 needs imageio: pip install imageio imageio-ffmpeg (or use .gif)"
+                f"writing an .mp4 needs imageio: {install_hint('video')} (or use .gif)"
             ) from None
         imageio.mimsave(path, [np.asarray(f, dtype=np.uint8) for f in frames], fps=fps)
     else:

@@ -35,6 +35,9 @@ from rl_core.config import config_to_toml, dumps_table, load_toml
 from rl_core.errors import RunDirectoryError
 
 CONFIG_FILE = "config.toml"
+AGENT_FILE = "agent.json"
+"""What ``Agent.save`` writes last into a saved agent (a checkpoint, ``policy/``, or any
+directory given to ``agent.save``)."""
 METRICS_FILE = "metrics.jsonl"
 EVALUATION_FILE = "evaluation.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -309,6 +312,30 @@ class RunDirectory:
 
     def write_evaluation(self, result: Mapping[str, Any]) -> None:
         atomic_write_text(self.path / EVALUATION_FILE, json.dumps(dict(result), indent=2) + "\n")
+
+
+def locate_saved(path: str | Path) -> tuple[str, dict[str, Any], Path]:
+    """``(algorithm, config data, directory to load the policy from)`` for either form a
+    trained policy comes in: a run directory (its final policy, or its newest checkpoint)
+    or a directory written by ``agent.save(path)`` (``agent.json``)."""
+    path = Path(path)
+    if not path.exists():
+        raise RunDirectoryError(f"run directory not found: {path}")
+    if (path / CONFIG_FILE).is_file():
+        run = RunDirectory.open(path)
+        meta, config = run.read_config()
+        return meta["algorithm"], config, run.policy_source()
+    if (path / AGENT_FILE).is_file():
+        try:
+            meta = json.loads((path / AGENT_FILE).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunDirectoryError(f"{path / AGENT_FILE} is not valid JSON: {exc}") from None
+        if not isinstance(meta, dict) or "algorithm" not in meta:
+            raise RunDirectoryError(f"{path / AGENT_FILE} names no algorithm; not a saved agent")
+        return meta["algorithm"], dict(meta.get("config", {})), path
+    raise RunDirectoryError(
+        f"{path} is not an rl run directory ({CONFIG_FILE}) nor a saved agent ({AGENT_FILE})"
+    )
 
 
 def _jsonable(value: Any) -> Any:

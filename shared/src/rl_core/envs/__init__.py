@@ -8,9 +8,10 @@ which imports this module first. Only Gymnasium and NumPy are imported here.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -22,7 +23,7 @@ from rl_core.envs.cartpole_vector import CartPoleSameStepVectorEnv
 from rl_core.envs.deep_sea import DeepSeaEnv
 from rl_core.envs.goal import GOAL_KEYS, GoalEnv, goal_dict_space, is_goal_env
 from rl_core.envs.point_mass import PointMassGoalEnv
-from rl_core.errors import ConfigError
+from rl_core.errors import ConfigError, RLError, install_hint
 
 __all__ = [
     "ENV_IDS",
@@ -34,6 +35,7 @@ __all__ = [
     "GoalEnv",
     "PointMassGoalEnv",
     "UnknownEnvironmentError",
+    "env_errors",
     "find_env_spec",
     "goal_dict_space",
     "is_goal_env",
@@ -86,33 +88,106 @@ def _unknown_message(env_id: str) -> str:
     return f"unknown environment {env_id!r}; {hint}"
 
 
+# Gymnasium's own optional dependencies -> the rl-core extra that brings them.
+_EXTRAS = {
+    "gymnasium.envs.box2d": "box2d",
+    "gymnasium.envs.mujoco": "mujoco",
+}
+
+
+def _import_env_module(env_id: str, module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if not missing or not (module == missing or module.startswith(missing + ".")):
+            raise UnknownEnvironmentError(
+                f"environment {env_id!r}: importing {module!r} needs {missing!r}, "
+                f"which is not installed (pip install {missing.split('.')[0]})"
+            ) from None
+        raise UnknownEnvironmentError(
+            f"unknown environment {env_id!r}: no module named {missing!r}"
+        ) from None
+    except Exception as exc:  # the user's module fails to import: say so in one line
+        raise ConfigError(
+            f"environment {env_id!r}: importing {module!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
 def find_env_spec(env_id: str) -> EnvSpec:
-    """The registered spec of ``env_id`` (``"module:id"`` imports ``module`` first).
+    """The spec of ``env_id``: a registered id, ``"module:EnvId"`` (imports ``module``,
+    then looks the id up, as Gymnasium does) or ``"package.module:factory"``, where
+    ``factory`` is a :class:`gymnasium.Env` subclass or a callable returning an env
+    (called with the config's ``env_kwargs``).
 
     Raises :class:`UnknownEnvironmentError` naming the closest registered ids
     when Gymnasium does not know the id (or the module cannot be found).
     """
     name = env_id
     if ":" in env_id:
-        module, _, name = env_id.partition(":")
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            missing = exc.name or ""
-            if not missing or not (module == missing or module.startswith(missing + ".")):
-                raise  # the module exists but one of its imports is missing
-            raise UnknownEnvironmentError(
-                f"unknown environment {env_id!r}: no module named {missing!r}"
-            ) from None
+        module_name, _, name = env_id.partition(":")
+        module = _import_env_module(env_id, module_name)
+        factory = getattr(module, name, None) if name.isidentifier() else None
+        if factory is not None:
+            if not callable(factory):
+                raise UnknownEnvironmentError(
+                    f"environment {env_id!r}: {name!r} is not a gymnasium.Env class or a "
+                    "function returning one"
+                )
+            # disable_env_checker: a user's env is checked once by us, not on every make.
+            return EnvSpec(id=env_id, entry_point=factory, disable_env_checker=True)
     try:
         return gym.spec(name)
     except gym.error.Error as exc:
         raise UnknownEnvironmentError(_unknown_message(name)) from exc
 
 
+@contextlib.contextmanager
+def env_errors(env_id: str) -> Iterator[None]:
+    """Any error while an env is created becomes one :class:`ConfigError` line naming
+    the fix: a missing optional dependency (with the extra that brings it), env kwargs
+    that do not fit, or whatever the env's constructor raised."""
+    try:
+        yield
+    except RLError:
+        raise
+    except gym.error.DependencyNotInstalled as exc:
+        extra = _extra_for(env_id)
+        fix = install_hint(extra) if extra else str(exc)
+        raise ConfigError(
+            f"{env_id} needs a dependency that is not installed; fix: {fix}"
+        ) from None
+    except ModuleNotFoundError as exc:
+        extra = _extra_for(env_id)
+        fix = install_hint(extra) if extra else f"pip install {exc.name}"
+        raise ConfigError(
+            f"{env_id} needs {exc.name!r}, which is not installed; fix: {fix}"
+        ) from None
+    except TypeError as exc:
+        raise ConfigError(f"env_kwargs do not fit {env_id}: {exc}") from None
+    except Exception as exc:
+        raise ConfigError(f"creating {env_id} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _extra_for(env_id: str) -> str | None:
+    try:
+        entry_point = find_env_spec(env_id).entry_point
+    except RLError:
+        return None
+    module = entry_point if isinstance(entry_point, str) else getattr(entry_point, "__module__", "")
+    module = (module or "").partition(":")[0]
+    for prefix, extra in _EXTRAS.items():
+        if module == prefix or module.startswith(prefix + "."):
+            return extra
+    return None
+
+
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """``gymnasium.make(env_id, **kwargs)``; unknown ids raise :class:`UnknownEnvironmentError`."""
-    return gym.make(find_env_spec(env_id), **kwargs)
+    """``gymnasium.make(env_id, **kwargs)`` for any id :func:`find_env_spec` takes; any
+    failure is one :class:`ConfigError` line (see :func:`env_errors`)."""
+    spec = find_env_spec(env_id)
+    with env_errors(env_id):
+        return gym.make(spec, **kwargs)
 
 
 def make_vector_env(
@@ -155,13 +230,15 @@ def make_vector_env(
             _seed_vector_env(envs, seed)
             return envs
         mode = "sync"
-    envs = gym.make_vec(
-        find_env_spec(env_id),
-        num_envs=num_envs,
-        vectorization_mode=mode,
-        vector_kwargs=dict(vector_kwargs),
-        **dict(env_kwargs or {}),
-    )
+    spec = find_env_spec(env_id)
+    with env_errors(env_id):
+        envs = gym.make_vec(
+            spec,
+            num_envs=num_envs,
+            vectorization_mode=mode,
+            vector_kwargs=dict(vector_kwargs),
+            **dict(env_kwargs or {}),
+        )
     _seed_vector_env(envs, seed)
     return envs
 

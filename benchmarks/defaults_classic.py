@@ -38,28 +38,25 @@ EVAL_EPISODES = 10
 
 
 def jobs(ppo_steps: int, offpolicy_steps: int, seeds: list[int], offpolicy_seeds: list[int]):
-    """(side, algo, env, steps, seed, settings) in the order they run: PPO first."""
+    """(side, algo, env, steps, seed, settings), seed by seed, in the order they run: the
+    PPO comparison on Acrobot (the issue's case) and the cheap controls early, since a
+    shared 2-core machine may not finish the sweep."""
     out = []
     for seed in seeds:
-        for env in ORDER:
-            out.append(("rl", "ppo", env, ppo_steps, seed, []))
-            out.append(("sb3", "ppo", env, ppo_steps, seed, []))
-    for seed in offpolicy_seeds:
-        for env in ORDER:
-            out.append(("rl", "mpo", env, offpolicy_steps, seed, []))
-            control = "dqn" if env in DISCRETE else "sac"
-            out.append(("sb3", control, env, offpolicy_steps, seed, []))
-        for algo in ("ngu", "agent57"):
-            for env in [*DISCRETE, "Pendulum-v1"]:
-                settings = ["action_bins=11"] if env == "Pendulum-v1" else []
-                out.append(("rl", algo, env, offpolicy_steps, seed, settings))
-    seen, unique = set(), []
-    for job in out:
-        key = job[:5]
-        if key not in seen:
-            seen.add(key)
-            unique.append(job)
-    return unique
+        ours = [("ppo", env, ppo_steps, []) for env in ORDER]
+        sb3 = [("ppo", env, ppo_steps) for env in ORDER]
+        if seed in offpolicy_seeds:
+            ours += [("mpo", env, offpolicy_steps, []) for env in ORDER]
+            for algo in ("ngu", "agent57"):
+                for env in [*DISCRETE, "Pendulum-v1"]:
+                    settings = ["action_bins=11"] if env == "Pendulum-v1" else []
+                    ours.append((algo, env, offpolicy_steps, settings))
+            sb3[2:2] = [("dqn", env, offpolicy_steps) for env in DISCRETE]
+            sb3[5:5] = [("sac", "Pendulum-v1", offpolicy_steps)]
+            sb3.append(("sac", "MountainCarContinuous-v0", offpolicy_steps))
+        out += [("rl", algo, env, steps, seed, settings) for algo, env, steps, settings in ours]
+        out += [("sb3", algo, env, steps, seed, []) for algo, env, steps in sb3]
+    return out
 
 
 def done_keys() -> set:
@@ -108,7 +105,7 @@ def run_sb3(sb3_python, algo, env, steps, seed) -> dict:
 def run(args) -> None:
     todo = jobs(args.ppo_steps, args.offpolicy_steps, args.seeds, args.offpolicy_seeds)
     if args.only:
-        todo = [j for j in todo if j[1] in args.only or f"{j[0]}:{j[1]}" in args.only]
+        todo = [j for j in todo if {j[0], j[1], f"{j[0]}:{j[1]}"} & set(args.only)]
     done = done_keys()
     todo = [j for j in todo if j[:5] not in done]
     lock = Lock()
@@ -180,7 +177,7 @@ def main() -> None:
     r.add_argument("--offpolicy-steps", type=int, default=30_000)
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     r.add_argument("--offpolicy-seeds", type=int, nargs="+", default=[0])
-    r.add_argument("--only", nargs="*", help="algos (ppo, sac, ...) or side:algo (rl:ppo)")
+    r.add_argument("--only", nargs="*", help="a side (rl, sb3), algos (ppo, sac) or rl:ppo")
     r.add_argument("--jobs", type=int, default=2)
     r.add_argument(
         "--no-preset-flag",

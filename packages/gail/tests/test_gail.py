@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import math
+import tomllib
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
+import rl_gail
 import tensorflow as tf
 from rl_gail import GAIL, GAILConfig
 from rl_gail.demonstrations import (
@@ -28,6 +31,14 @@ from rl_core.evaluation import evaluate_policy
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
+
+
+def preset(name: str) -> dict:
+    """A shipped preset's settings, without its `preset` metadata (as `rl train` reads it)."""
+    path = Path(rl_gail.__file__).parent / "presets" / f"{name}.toml"
+    settings = tomllib.loads(path.read_text())
+    settings.pop("preset", None)
+    return settings
 
 
 def small(**overrides) -> GAILConfig:
@@ -281,7 +292,9 @@ def test_continuous_actions_from_an_npz(tmp_path):
 @pytest.mark.learning
 def test_gail_imitates_the_cartpole_expert():
     # The env's reward never reaches the learner; the greedy return is measured afterwards.
-    agent = GAIL(GAILConfig(seed=0, device="cpu", total_steps=60_000))
+    # The generator runs the cartpole preset (PPO's CartPole tuning), as `rl train gail` does.
+    settings = {**preset("cartpole"), "seed": 0, "device": "cpu", "total_steps": 60_000}
+    agent = GAIL(apply_overrides(GAILConfig(), settings))
     agent.learn(60_000)
     result = evaluate_policy(agent, "CartPole-v1", {}, episodes=10, seed=1_000_000)
     # A random policy returns about 22; 129 measured on a 2-core CPU (the full 200k-step

@@ -10,13 +10,18 @@ from rl_core.algorithm import RewardConditionedPolicy
 from rl_core.config import apply_overrides
 from rl_core.evaluation import evaluate_policy
 
+# On the CPU, with the short sequences of the deepsea preset, sized for DeepSea's short
+# episodes (the defaults' 10 + 20-step sequences are for longer ones).
+DEEPSEA = {"burn_in": 2, "unroll_length": 10, "sequence_period": 5, "device": "cpu"}
+
 
 @pytest.mark.learning
 def test_ngu_reaches_the_deep_sea_treasure():
     # DeepSea 6: random behaviour collects the treasure in 1 of 64 episodes and the greedy
     # untrained policy never does; NGU's greedy j = 0 policy must collect it every time.
     config = apply_overrides(
-        NGUConfig(), {"env_kwargs": {"size": 6}, "device": "cpu", "seed": 0, "log_every": 4000}
+        NGUConfig(),
+        {**DEEPSEA, "env_kwargs": {"size": 6}, "seed": 0, "log_every": 4000},
     )
     agent = NGU(config).learn(12_000)
     result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=8)
@@ -28,7 +33,7 @@ def test_ngu_reaches_the_deep_sea_treasure():
 def test_save_load_round_trip(cls, config_cls, tmp_path):
     config = apply_overrides(
         config_cls(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = cls(config).learn(200)
     assert agent.learner.steps > 0
@@ -44,7 +49,7 @@ def test_save_load_round_trip(cls, config_cls, tmp_path):
 def test_predict_starts_only_the_reset_rows_over():
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = NGU(config).learn(200)
     obs = np.zeros((3, 16), np.float32)
@@ -67,7 +72,7 @@ def test_predict_starts_only_the_reset_rows_over():
 def test_predict_feeds_the_handed_back_rewards_as_the_previous_extrinsic_reward():
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = NGU(config).learn(200)
     assert isinstance(agent, RewardConditionedPolicy)

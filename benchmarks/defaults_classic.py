@@ -37,25 +37,51 @@ ORDER = ["CartPole-v1", "Acrobot-v1", "MountainCarContinuous-v0", "Pendulum-v1",
 EVAL_EPISODES = 10
 
 
+# Off-policy runs, most informative first (a shared 2-core machine may not finish them all).
+OURS_OFFPOLICY = [
+    ("mpo", "Pendulum-v1"),
+    ("mpo", "CartPole-v1"),
+    ("ngu", "CartPole-v1"),
+    ("agent57", "CartPole-v1"),
+    ("mpo", "Acrobot-v1"),
+    ("ngu", "Acrobot-v1"),
+    ("agent57", "Acrobot-v1"),
+    ("mpo", "MountainCarContinuous-v0"),
+    ("mpo", "LunarLander-v3"),
+    ("ngu", "LunarLander-v3"),
+    ("agent57", "LunarLander-v3"),
+    ("ngu", "Pendulum-v1"),
+    ("agent57", "Pendulum-v1"),
+]
+SB3_ORDER = [
+    ("ppo", "CartPole-v1"),
+    ("ppo", "Acrobot-v1"),
+    ("dqn", "CartPole-v1"),
+    ("dqn", "Acrobot-v1"),
+    ("sac", "Pendulum-v1"),
+    ("ppo", "Pendulum-v1"),
+    ("ppo", "LunarLander-v3"),
+    ("ppo", "MountainCarContinuous-v0"),
+    ("dqn", "LunarLander-v3"),
+    ("sac", "MountainCarContinuous-v0"),
+]
+
+
 def jobs(ppo_steps: int, offpolicy_steps: int, seeds: list[int], offpolicy_seeds: list[int]):
-    """(side, algo, env, steps, seed, settings), seed by seed, in the order they run: the
-    PPO comparison on Acrobot (the issue's case) and the cheap controls early, since a
-    shared 2-core machine may not finish the sweep."""
+    """(side, algo, env, steps, seed, settings), seed by seed, in the order they run: PPO,
+    then the off-policy algorithms, most informative first (OURS_OFFPOLICY, SB3_ORDER)."""
     out = []
     for seed in seeds:
-        ours = [("ppo", env, ppo_steps, []) for env in ORDER]
-        sb3 = [("ppo", env, ppo_steps) for env in ORDER]
-        if seed in offpolicy_seeds:
-            ours += [("mpo", env, offpolicy_steps, []) for env in ORDER]
-            for algo in ("ngu", "agent57"):
-                for env in [*DISCRETE, "Pendulum-v1"]:
-                    settings = ["action_bins=11"] if env == "Pendulum-v1" else []
-                    ours.append((algo, env, offpolicy_steps, settings))
-            sb3[2:2] = [("dqn", env, offpolicy_steps) for env in DISCRETE]
-            sb3[5:5] = [("sac", "Pendulum-v1", offpolicy_steps)]
-            sb3.append(("sac", "MountainCarContinuous-v0", offpolicy_steps))
-        out += [("rl", algo, env, steps, seed, settings) for algo, env, steps, settings in ours]
-        out += [("sb3", algo, env, steps, seed, []) for algo, env, steps in sb3]
+        offpolicy = seed in offpolicy_seeds
+        out += [("rl", "ppo", env, ppo_steps, seed, []) for env in ORDER]
+        for algo, env in OURS_OFFPOLICY if offpolicy else []:
+            discretize = algo != "mpo" and env in CONTINUOUS
+            settings = ["action_bins=11"] if discretize else []
+            out.append(("rl", algo, env, offpolicy_steps, seed, settings))
+        for algo, env in SB3_ORDER:
+            if algo == "ppo" or offpolicy:
+                steps = ppo_steps if algo == "ppo" else offpolicy_steps
+                out.append(("sb3", algo, env, steps, seed, []))
     return out
 
 

@@ -26,6 +26,7 @@ import dataclasses
 import re
 import shutil
 import sys
+import tomllib
 import typing
 from pathlib import Path
 from typing import Any
@@ -114,15 +115,24 @@ def presets_section(spec: Any, heading: str = "##") -> str:
     if not spec.presets:
         return f"`{spec.name}` ships no presets."
     parts = [
-        f"Use a preset with `rl train {spec.name} --preset NAME` (or `rl config {spec.name} "
-        "--preset NAME` to see the resulting settings). A preset is applied on top of the "
-        "defaults and below `--config`, the flags and `--set`; an `[only.<algo>]` table "
-        "in a preset applies to that algorithm alone."
+        f"`rl train {spec.name} --env ID` picks the preset made for `ID` (listed under "
+        "each preset below) and says so at the start; `--preset none` trains on the plain "
+        f"defaults and `--preset NAME` names a preset (`rl config {spec.name} --env ID` or "
+        "`--preset NAME` shows the resulting settings). The Python API gets the plain "
+        "defaults. A preset is applied on top of the defaults and below `--config`, the "
+        "flags and `--set`; an `[only.<algo>]` table in a preset applies to that algorithm "
+        "alone."
     ]
     for name in sorted(spec.presets):
         path = Path(spec.presets[name])
         body = path.read_text(encoding="utf-8").strip()
-        parts.append(f"{heading} `{name}`\n\n`{path.name}`:\n\n```toml\n{body}\n```")
+        data = tomllib.loads(body)
+        meta = data.get("preset", {})
+        envs = meta.get("envs", [data["env"]] if isinstance(data.get("env"), str) else [])
+        picked = ", ".join(f"`{e}`" for e in envs) or "none (only by name)"
+        parts.append(
+            f"{heading} `{name}`\n\nPicked for: {picked}.\n\n`{path.name}`:\n\n```toml\n{body}\n```"
+        )
     return "\n\n".join(parts)
 
 

@@ -177,8 +177,8 @@ def test_defaults_are_acmes():
     c = MPOConfig()
     # acme's MPO agent: epsilons 0.1 / 2.5e-3 / 1e-6, Adam 1e-4 for policy and critic, 1e-2
     # for the duals, batch 256, 5-step targets, hard target copies every 100 steps, 32
-    # samples per insert (0.125 gradient steps per env step at batch 256), and the network
-    # sizes of acme's control-suite example.
+    # samples per insert (0.125 gradient steps per env step at batch 256); two 256-unit
+    # layers per network.
     assert (c.epsilon, c.epsilon_mean, c.epsilon_stddev) == (0.1, 2.5e-3, 1e-6)
     assert (c.policy_learning_rate, c.critic_learning_rate, c.dual_learning_rate) == (
         1e-4,
@@ -187,8 +187,7 @@ def test_defaults_are_acmes():
     )
     assert (c.batch_size, c.n_step, c.target_update_period) == (256, 5, 100)
     assert c.replay_ratio * c.batch_size == 32
-    assert c.policy_hidden_sizes == (256, 256, 256)
-    assert c.critic_hidden_sizes == (512, 512, 256)
+    assert c.policy_hidden_sizes == c.critic_hidden_sizes == (256, 256)
 
 
 def test_pendulum_preset_is_the_measured_pendulum_tuning():

@@ -1,9 +1,10 @@
 """MPO settings. Defaults are acme's MPO agent's (epsilons, learning rates, batch, target
-period, n-step, 32 samples per insert) with the network sizes of acme's control-suite
-example: general purpose, tuned to no env. Env-specific tuning lives in presets
-(``presets/``) that the CLI picks by env id (Pendulum-v1: ``pendulum``, smaller networks and
-larger learning rates measured to solve it in 20k steps); the Python API
-(``MPO(MPOConfig(...))``) gets these plain defaults."""
+period, n-step, 32 samples per insert) with two 256-unit layers per network (SB3's size
+for off-policy MLPs; acme's control-suite example uses 256-256-256 / 512-512-256, which
+ran at 15 env steps/s on a shared 2-core CPU): general purpose, tuned to no env.
+Env-specific tuning lives in presets (``presets/``) that the CLI picks by env id
+(Pendulum-v1: ``pendulum``, smaller networks and larger learning rates measured to solve
+it in 20k steps); the Python API (``MPO(MPOConfig(...))``) gets these plain defaults."""
 
 from __future__ import annotations
 
@@ -69,9 +70,9 @@ class MPOConfig(BaseConfig):
     """Initial policy standard deviation (in actions scaled to [-1, 1])."""
     min_scale: float = 1e-6
     """Lower bound added to the policy standard deviation."""
-    policy_hidden_sizes: tuple[int, ...] = (256, 256, 256)
+    policy_hidden_sizes: tuple[int, ...] = (256, 256)
     """Policy MLP widths (first layer: Dense + LayerNorm + tanh; then ELU, as acme)."""
-    critic_hidden_sizes: tuple[int, ...] = (512, 512, 256)
+    critic_hidden_sizes: tuple[int, ...] = (256, 256)
     """Critic MLP widths (first layer: Dense + LayerNorm + tanh; then ELU, as acme)."""
     policy_learning_rate: float = 1e-4
     """Adam step size of the policy."""

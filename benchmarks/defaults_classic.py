@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def done_keys() -> set:
 
 def run_ours(algo, env, steps, seed, settings, preset_none: bool) -> dict:
     run_dir = HERE / "runs" / "defaults_classic" / f"{algo}-{env}-{steps}-s{seed}"
+    shutil.rmtree(run_dir, ignore_errors=True)  # scratch space of an interrupted attempt
     cmd = ["nice", "-n", "10", sys.executable, "-m", "rl_cli", "train", algo, "--env", env]
     cmd += ["--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
     cmd += ["--run-dir", str(run_dir), "--set", f"eval_episodes={EVAL_EPISODES}"]

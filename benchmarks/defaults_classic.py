@@ -134,6 +134,8 @@ def run(args) -> None:
     todo = jobs(args.ppo_steps, args.offpolicy_steps, args.seeds, args.offpolicy_seeds)
     if args.only:
         todo = [j for j in todo if {j[0], j[1], f"{j[0]}:{j[1]}"} & set(args.only)]
+    if args.envs:
+        todo = [j for j in todo if j[2] in args.envs]
     done = done_keys()
     todo = [j for j in todo if j[:5] not in done]
     lock = Lock()
@@ -206,6 +208,7 @@ def main() -> None:
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     r.add_argument("--offpolicy-seeds", type=int, nargs="+", default=[0])
     r.add_argument("--only", nargs="*", help="a side (rl, sb3), algos (ppo, sac) or rl:ppo")
+    r.add_argument("--envs", nargs="*", help="only these env ids")
     r.add_argument("--jobs", type=int, default=2)
     r.add_argument(
         "--no-preset-flag",

@@ -164,16 +164,19 @@ def table() -> str:
     for r in rows:
         groups[(r["side"], r["algo"], r["env"], r["steps"])].append(r)
     lines = [
-        "| algo (ours) | env | steps | seeds | ours: greedy return | ours: wall / seed "
-        "| SB3 control | SB3: greedy return | SB3: wall / seed |",
+        "| algo (ours) | env | steps | seeds (ours / SB3) | ours: greedy return "
+        "| ours: wall / seed | SB3 control | SB3: greedy return | SB3: wall / seed |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
 
     def fmt(rs):
         means = [r["eval_mean"] for r in rs]
-        std = statistics.pstdev(means) if len(means) > 1 else 0.0
+        ret = f"{means[0]:.1f}"
+        if len(means) > 1:
+            ret = f"{statistics.mean(means):.1f} ± {statistics.pstdev(means):.1f}"
+            ret += f" ({', '.join(f'{m:.1f}' for m in means)})"
         wall = statistics.mean(r["wall_s"] for r in rs)
-        return f"{statistics.mean(means):.1f} ± {std:.1f}", f"{wall:.0f} s", len(rs)
+        return ret, f"{wall:.0f} s", len(rs)
 
     order = {"ppo": 0, "mpo": 1, "ngu": 2, "agent57": 3}
     ours = sorted(
@@ -188,7 +191,7 @@ def table() -> str:
             sret, swall, sn = fmt(sb3)
             seeds = f"{n}" if n == sn else f"{n} / {sn}"
         else:
-            sret, swall, seeds = "not run", "-", f"{n}"
+            sret, swall, seeds = "not run", "-", f"{n} / 0"
         lines.append(
             f"| {algo} | {name} | {steps:,} | {seeds} | {ret} | {wall} "
             f"| {control.upper()} | {sret} | {swall} |"

@@ -67,7 +67,13 @@ class Evaluate(Callback):
 
 
 def run(args, seed: int) -> dict:
-    settings = {
+    from rl_cli.configs import preset_settings
+    from rl_core.plugins import load_algorithms
+
+    # The bitflip preset, as `rl train her --env rl/BitFlipping-v0` picks it (until
+    # 2026-12-02 these settings were HER's defaults).
+    settings = preset_settings(load_algorithms()[1].get("her"), "bitflip")
+    settings |= {
         "env_kwargs": {"n_bits": args.bits},
         "total_steps": args.steps,
         "strategy": args.strategy,

@@ -136,7 +136,8 @@ def presets_section(spec: Any, heading: str = "##") -> str:
         "prints the settings that result. A preset is applied on top of the defaults and "
         "below `--config`, the flags and `--set`; an `[only.<algo>]` table in a preset "
         "applies to that algorithm alone, and its `[preset]` table says which env ids it "
-        "is for (without one: the env its `env` setting names)."
+        "is for (without one: the env its `env` setting names). The Python API gets the plain "
+        "defaults."
     ]
     for name in sorted(spec.presets):
         path = Path(spec.presets[name])

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import math
+import tomllib
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
+import rl_gail
 import tensorflow as tf
 from rl_gail import GAIL, GAILConfig
 from rl_gail.demonstrations import (
@@ -34,6 +37,14 @@ PENDULUM = gym.make("Pendulum-v1")
 ACROBOT = gym.make("Acrobot-v1")
 CARTPOLE_SPACES = (CARTPOLE.observation_space, CARTPOLE.action_space)
 ACROBOT_SPACES = (ACROBOT.observation_space, ACROBOT.action_space)
+
+
+def preset(name: str) -> dict:
+    """A shipped preset's settings, without its `preset` metadata (as `rl train` reads it)."""
+    path = Path(rl_gail.__file__).parent / "presets" / f"{name}.toml"
+    settings = tomllib.loads(path.read_text())
+    settings.pop("preset", None)
+    return settings
 
 
 def small(**overrides) -> GAILConfig:
@@ -543,7 +554,9 @@ class InvertedGAIL(GAIL):
 
 
 def cartpole_after(agent_class, steps: int, **overrides) -> float:
-    agent = agent_class(GAILConfig(seed=0, device="cpu", total_steps=steps, **overrides))
+    # The generator runs the cartpole preset (PPO's CartPole tuning), as `rl train gail` does.
+    settings = {**preset("cartpole"), "seed": 0, "device": "cpu", "total_steps": steps}
+    agent = agent_class(apply_overrides(GAILConfig(), {**settings, **overrides}))
     agent.learn(steps)
     return evaluate_policy(agent, "CartPole-v1", {}, episodes=10, seed=1_000_000).return_mean
 

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
+import rl_her
 import tensorflow as tf
 from rl_her import HER, HERConfig, HindsightReplayBuffer
 from rl_her.learning import dqn_target, huber_loss, soft_update
@@ -319,9 +323,18 @@ def test_priorities_drive_sampling_and_importance_weights():
 # ----------------------------------------------------------------------------- agent
 
 
+def preset(name: str) -> dict:
+    """A shipped preset's settings, without its `preset` metadata (as `rl train` reads it)."""
+    path = Path(rl_her.__file__).parent / "presets" / f"{name}.toml"
+    settings = tomllib.loads(path.read_text())
+    settings.pop("preset", None)
+    return settings
+
+
 def small(**overrides) -> HERConfig:
     base = {
         "num_envs": 2,
+        "prioritized": True,  # the bitflip preset's replay
         "batch_size": 16,
         "learning_starts": 32,
         "hidden_sizes": [16],
@@ -422,14 +435,33 @@ def test_plugin_registers_her_in_process():
     pm.register(rl_her.plugin, name="her")
     spec = AlgorithmRegistry(pm).get("her")
     assert spec.default_env == "rl/BitFlipping-v0"
-    assert "pointmass" in spec.presets
+    assert {"bitflip", "bits50", "pointmass"} <= set(spec.presets)
+
+
+def test_defaults_are_the_her_papers_and_bit_flipping_is_a_preset():
+    c = HERConfig()
+    # HER paper, App. A: k = 4 "future" goals, three 256-unit layers, batch 256, Adam 1e-3,
+    # gamma 0.98, polyak 0.95 (tau 0.05), uniform replay, action L2 1, random actions 0.2.
+    assert (c.strategy, c.n_sampled_goal, c.hidden_sizes) == ("future", 4, (256, 256, 256))
+    assert (c.batch_size, c.learning_rate, c.gamma, c.tau) == (256, 1e-3, 0.98, 0.05)
+    assert not c.prioritized and (c.action_l2, c.random_action_prob) == (1.0, 0.2)
+    bits = apply_overrides(c, preset("bitflip"))
+    # The measured bit-flipping setup (benchmarks/suite.d/her.toml): one 256-unit layer,
+    # batch 128, prioritized replay, 30k steps.
+    assert (bits.hidden_sizes, bits.batch_size, bits.prioritized) == ((256,), 128, True)
+    assert (bits.env, bits.env_kwargs, bits.total_steps) == (
+        "rl/BitFlipping-v0",
+        {"n_bits": 10},
+        30_000,
+    )
 
 
 @pytest.mark.learning
 def test_learns_8_bit_flipping():
     """HER + Double DQN solves 8 bits (greedy success >= 0.9 over 100 episodes)."""
     config = apply_overrides(
-        HERConfig(), {"env_kwargs": {"n_bits": 8}, "total_steps": 8000, "device": "cpu"}
+        HERConfig(),
+        {**preset("bitflip"), "env_kwargs": {"n_bits": 8}, "total_steps": 8000, "device": "cpu"},
     )
     agent = HER(config).learn(config.total_steps)
     result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=100, seed=123)

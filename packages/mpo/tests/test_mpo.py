@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
+import rl_mpo
 from rl_mpo import MPO, MPOConfig
 
 from rl_core.callbacks import Callback
@@ -15,9 +17,19 @@ from rl_core.evaluation import evaluate_policy
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 
 
+def preset(name: str) -> dict:
+    """A shipped preset's settings, without its `preset` metadata (as `rl train` reads it)."""
+    settings = tomllib.loads(
+        (Path(rl_mpo.__file__).parent / "presets" / f"{name}.toml").read_text()
+    )
+    settings.pop("preset", None)
+    return settings
+
+
 def small(**overrides) -> MPOConfig:
     base = {
         "learning_starts": 64,
+        "replay_ratio": 1.0,
         "batch_size": 32,
         "steps_per_update": 16,
         "num_samples": 4,
@@ -156,15 +168,40 @@ def test_plugin_registers_mpo_in_process():
     pm.register(rl_mpo.plugin, name="mpo")
     spec = AlgorithmRegistry(pm).get("mpo")
     assert spec.default_env == "Pendulum-v1"
-    assert {"bipedal", "cartpole"} <= set(spec.presets)
-    bipedal = apply_overrides(MPOConfig(), tomllib.loads(spec.presets["bipedal"].read_text()))
+    assert {"bipedal", "cartpole", "pendulum"} <= set(spec.presets)
+    bipedal = apply_overrides(MPOConfig(), preset("bipedal"))
     assert bipedal.env == "BipedalWalker-v3"
+
+
+def test_defaults_are_acmes():
+    c = MPOConfig()
+    # acme's MPO agent: epsilons 0.1 / 2.5e-3 / 1e-6, Adam 1e-4 for policy and critic, 1e-2
+    # for the duals, batch 256, 5-step targets, hard target copies every 100 steps, 32
+    # samples per insert (0.125 gradient steps per env step at batch 256); two 256-unit
+    # layers per network.
+    assert (c.epsilon, c.epsilon_mean, c.epsilon_stddev) == (0.1, 2.5e-3, 1e-6)
+    assert (c.policy_learning_rate, c.critic_learning_rate, c.dual_learning_rate) == (
+        1e-4,
+        1e-4,
+        1e-2,
+    )
+    assert (c.batch_size, c.n_step, c.target_update_period) == (256, 5, 100)
+    assert c.replay_ratio * c.batch_size == 32
+    assert c.policy_hidden_sizes == c.critic_hidden_sizes == (256, 256)
+
+
+def test_pendulum_preset_is_the_measured_pendulum_tuning():
+    # The settings behind "-182.8 ± 0.3 at 20k steps" (benchmarks/suite.d/mpo.toml).
+    c = apply_overrides(MPOConfig(), preset("pendulum"))
+    assert (c.env, c.total_steps, c.replay_ratio) == ("Pendulum-v1", 20_000, 1.0)
+    assert (c.policy_hidden_sizes, c.critic_hidden_sizes) == ((64, 64), (128, 128))
+    assert (c.policy_learning_rate, c.critic_learning_rate) == (3e-4, 1e-3)
 
 
 @pytest.mark.learning
 def test_learns_pendulum():
     # Random actions score about -1200 on Pendulum-v1; a short run must be far better.
-    agent = MPO(MPOConfig(env="Pendulum-v1", seed=0, device="cpu"))
+    agent = MPO(apply_overrides(MPOConfig(), {**preset("pendulum"), "seed": 0, "device": "cpu"}))
     agent.learn(PENDULUM_STEPS)
     result = evaluate_policy(agent, "Pendulum-v1", episodes=5, num_envs=5)
     assert result.return_mean > -600, result

@@ -28,6 +28,9 @@ os.environ.setdefault("RAY_worker_niceness", "0")
 
 TINY = {
     "env_kwargs": {"size": 4},
+    "burn_in": 2,  # the deepsea preset's short sequences
+    "unroll_length": 10,
+    "sequence_period": 5,
     "device": "cpu",
     "seed": 0,
     "num_envs": 2,

@@ -10,6 +10,10 @@ from rl_core.algorithm import RewardConditionedPolicy
 from rl_core.config import apply_overrides
 from rl_core.evaluation import evaluate_policy
 
+# On the CPU, with the short sequences of the deepsea preset, sized for DeepSea's short
+# episodes (the defaults' 10 + 20-step sequences are for longer ones).
+DEEPSEA = {"burn_in": 2, "unroll_length": 10, "sequence_period": 5, "device": "cpu"}
+
 
 @pytest.mark.learning
 def test_ngu_reaches_the_deep_sea_treasure():
@@ -19,7 +23,7 @@ def test_ngu_reaches_the_deep_sea_treasure():
     # budget of the n-step loss; seeds 1 and 2 were), and was at 20,000 (2026-12-02).
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 6}, "device": "cpu", "seed": 0, "log_every": 4000,
+        {**DEEPSEA, "env_kwargs": {"size": 6}, "seed": 0, "log_every": 4000,
          "intrinsic_beta": 0.03},  # the deepsea preset's NGU beta (paper: 0.3)
     )  # fmt: skip
     agent = NGU(config).learn(20_000)
@@ -32,7 +36,7 @@ def test_ngu_reaches_the_deep_sea_treasure():
 def test_save_load_round_trip(cls, config_cls, tmp_path):
     config = apply_overrides(
         config_cls(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = cls(config).learn(200)
     assert agent.learner.steps > 0
@@ -48,7 +52,7 @@ def test_save_load_round_trip(cls, config_cls, tmp_path):
 def test_predict_starts_only_the_reset_rows_over():
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = NGU(config).learn(200)
     obs = np.zeros((3, 16), np.float32)
@@ -71,7 +75,7 @@ def test_predict_starts_only_the_reset_rows_over():
 def test_predict_feeds_the_handed_back_rewards_as_the_previous_extrinsic_reward():
     config = apply_overrides(
         NGUConfig(),
-        {"env_kwargs": {"size": 4}, "device": "cpu", "learning_starts": 4, "batch_size": 4},
+        {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4},
     )
     agent = NGU(config).learn(200)
     assert isinstance(agent, RewardConditionedPolicy)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import time
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
+import rl_ppo
 from rl_ppo import PPO, PPOConfig
 from rl_ppo.distributed import RayRollouts, train_on_ray
 
@@ -37,7 +40,13 @@ def test_options_are_checked():
 
 
 def test_two_workers_train_the_same_learner(local_ray, tmp_path):
-    config = PPOConfig(seed=0, device="cpu", total_steps=24_576, checkpoint_every=10_000)
+    # The CartPole preset's settings (the defaults' 2048-step rollouts are too long here).
+    settings = tomllib.loads((Path(rl_ppo.__file__).parent / "presets/cartpole.toml").read_text())
+    settings.pop("preset")
+    config = apply_overrides(
+        PPOConfig(),
+        {**settings, "seed": 0, "device": "cpu", "total_steps": 24_576, "checkpoint_every": 10_000},
+    )
     run = RunDirectory.create("ppo", config.env, path=tmp_path / "run")
     run.write_config("ppo", config, device="cpu")
     agent = train_on_ray(config, run, DistributedOptions(num_workers=2))

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
+import rl_ppo
 import tensorflow as tf
 from rl_ppo import PPO, PPOConfig
 from rl_ppo.learning import clipped_surrogate_loss, value_loss
@@ -11,6 +15,15 @@ from rl_core.config import apply_overrides
 from rl_core.errors import ConfigError
 from rl_core.evaluation import evaluate_policy
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+
+PRESETS = Path(rl_ppo.__file__).parent / "presets"
+
+
+def preset(name: str) -> dict:
+    """A shipped preset's settings, without its `preset` metadata (as `rl train` reads it)."""
+    settings = tomllib.loads((PRESETS / f"{name}.toml").read_text())
+    settings.pop("preset", None)
+    return settings
 
 
 def small(**overrides) -> PPOConfig:
@@ -153,15 +166,40 @@ def test_plugin_registers_ppo_in_process():
     pm.register(rl_ppo.plugin, name="ppo")
     spec = AlgorithmRegistry(pm).get("ppo")
     assert spec.default_env == "CartPole-v1" and "pendulum" in spec.presets
-    pendulum = apply_overrides(
-        PPOConfig(), __import__("tomllib").loads(spec.presets["pendulum"].read_text())
-    )
+    pendulum = apply_overrides(PPOConfig(), preset("pendulum"))
     assert pendulum.env == "Pendulum-v1"
+
+
+def test_defaults_are_stable_baselines3s():
+    c = PPOConfig()
+    # SB3's PPO (the paper's MuJoCo values): a 2048-transition rollout, minibatches of 64,
+    # 10 epochs, Adam 3e-4 held constant, gamma 0.99, GAE 0.95, clip 0.2 held constant,
+    # no entropy bonus, separate 64-64 tanh policy and value networks.
+    assert (c.num_envs * c.n_steps, c.minibatch_size, c.n_epochs) == (2048, 64, 10)
+    assert (c.learning_rate, c.gamma, c.gae_lambda, c.clip_range) == (3e-4, 0.99, 0.95, 0.2)
+    assert not (c.anneal_lr or c.anneal_clip_range or c.shared_network)
+    assert (c.ent_coef, c.vf_coef, c.max_grad_norm, c.target_kl) == (0.0, 0.5, 0.5, 0.0)
+    assert c.hidden_sizes == (64, 64) and c.activation == "tanh" and c.log_std_init == 0.0
+    assert not (c.normalize_observations or c.scale_rewards)
+
+
+def test_cartpole_preset_is_the_measured_cartpole_tuning():
+    # The settings behind "500.0 ± 0.0 at 100k steps" (benchmarks/suite.d/ppo.toml): the
+    # rl-zoo3 CartPole tuning, picked for CartPole-v1 and for no other env.
+    c = apply_overrides(PPOConfig(), preset("cartpole"))
+    assert (c.num_envs, c.n_steps, c.n_epochs, c.minibatch_size) == (8, 32, 20, 256)
+    assert (c.learning_rate, c.gamma, c.gae_lambda) == (1e-3, 0.98, 0.8)
+    assert c.anneal_lr and c.anneal_clip_range and c.shared_network
+    assert c.total_steps == 100_000
+    assert tomllib.loads((PRESETS / "cartpole.toml").read_text())["preset"]["envs"] == [
+        "CartPole-v1"
+    ]
 
 
 @pytest.mark.learning
 def test_learns_cartpole():
-    agent = PPO(PPOConfig(total_steps=40_000, seed=1, device="cpu"))
+    config = {**preset("cartpole"), "total_steps": 40_000, "seed": 1, "device": "cpu"}
+    agent = PPO(apply_overrides(PPOConfig(), config))
     agent.learn(40_000)
     result = evaluate_policy(agent, "CartPole-v1", episodes=10, seed=123)
     assert result.return_mean >= 150, result.returns

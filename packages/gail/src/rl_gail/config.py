@@ -11,7 +11,11 @@ REWARDS = ("positive", "negative", "logit", "constant")
 
 @dataclass
 class GAILConfig(PPOConfig):
-    """Generative Adversarial Imitation Learning (Ho & Ermon, 2016) with a PPO generator."""
+    """Generative Adversarial Imitation Learning (Ho & Ermon, 2016) with a PPO generator.
+
+    The generator's defaults are PPO's (Stable-Baselines3's, general purpose); the CLI picks
+    the preset made for ``--env`` (CartPole-v1: ``cartpole``, PPO's CartPole tuning), the
+    Python API gets these plain defaults."""
 
     total_steps: int = 200_000
     """Generator environment steps to train for (summed over parallel envs)."""

@@ -1,4 +1,9 @@
-"""HER settings. Defaults solve ``rl/BitFlipping-v0`` with Double DQN and prioritized replay."""
+"""HER settings. Defaults are the HER paper's (Andrychowicz et al., 2017, App. A: k = 4
+future goals, three 256-unit layers, batch 256, Adam 1e-3, gamma 0.98, polyak 0.95, uniform
+replay): general purpose, tuned to no env. Env-specific tuning lives in presets
+(``presets/``) that the CLI picks by env id: the default env rl/BitFlipping-v0 gets
+``bitflip`` (the paper's one-layer bit-flipping network, Double DQN with prioritized
+replay); the Python API (``HER(HERConfig(...))``) gets these plain defaults."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ class HERConfig(BaseConfig):
     env: str = "rl/BitFlipping-v0"
     """Gymnasium id of a goal env: Dict observations (observation, achieved_goal,
     desired_goal) and a vectorized ``compute_reward(achieved_goal, desired_goal, info)``."""
-    total_steps: int = 30_000
+    total_steps: int = 100_000
     """Environment steps to train for (summed over parallel envs)."""
     eval_episodes: int = 100
     """Episodes of the final greedy evaluation (the success rate is over these)."""
@@ -33,7 +38,7 @@ class HERConfig(BaseConfig):
     # --- replay
     buffer_size: int = 1_000_000
     """Replay capacity in transitions (each stored once; relabeling happens at sample time)."""
-    batch_size: int = 128
+    batch_size: int = 256
     """Transitions per gradient step."""
     learning_starts: int = 1_000
     """Env steps of uniformly random actions before learning starts."""
@@ -47,7 +52,7 @@ class HERConfig(BaseConfig):
     data; it costs disk and checkpoint time of the order of the buffer's memory (obs,
     goals and actions per stored transition) for each kept checkpoint. Off: a resume
     refills learning_starts transitions before training again."""
-    prioritized: bool = True
+    prioritized: bool = False
     """Proportional prioritized replay (Schaul et al., 2016) over stored transitions."""
     priority_alpha: float = 0.6
     """Prioritization exponent alpha: P(i) ~ (|delta_i| + eps)^alpha."""
@@ -65,7 +70,7 @@ class HERConfig(BaseConfig):
     """n-step returns; rewards over the window are recomputed for the relabeled goal."""
     learning_rate: float = 1e-3
     """Adam step size (critic and actor)."""
-    hidden_sizes: tuple[int, ...] = (256,)
+    hidden_sizes: tuple[int, ...] = (256, 256, 256)
     """Hidden layer widths of every network (ReLU)."""
     max_grad_norm: float = 10.0
     """Global gradient-norm clip (0 = off)."""

@@ -1,10 +1,13 @@
-"""NGU and Agent57 settings. Defaults are sized for the small default env, rl/DeepSea-v0;
-the paper values (for Atari at scale) are named in each field's help where they differ."""
+"""NGU and Agent57 settings. Defaults are the papers' values scaled down for small vector
+envs on a few CPU cores (sequences a quarter of R2D2's, smaller networks and memories); the
+paper values (for Atari at scale) are named in each field's help where they differ.
+Env-specific tuning lives in presets (``presets/``) that the CLI picks by env id: the default
+env rl/DeepSea-v0 gets ``deepsea`` (size 20, N = 20 policies); the Python API
+(``NGU(NGUConfig(...))``) gets these plain defaults."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from rl_core.config import BaseConfig
 from rl_core.errors import ConfigError
@@ -16,8 +19,6 @@ class CommonConfig(BaseConfig):
 
     env: str = "rl/DeepSea-v0"
     """Gymnasium environment id (Box observations; Discrete actions, or Box with action_bins)."""
-    env_kwargs: dict[str, Any] = field(default_factory=lambda: {"size": 10})
-    """Keyword arguments for the environment constructor, e.g. ``env_kwargs.size=20``."""
     total_steps: int = 50_000
     """Environment steps to train for (summed over actor slots)."""
     checkpoint_every: int = 25_000
@@ -41,11 +42,11 @@ class CommonConfig(BaseConfig):
     """Widths of the observation torso (and of the embedding and RND networks)."""
     lstm_units: int = 64
     """LSTM width (paper: 512)."""
-    burn_in: int = 2
+    burn_in: int = 10
     """Steps at a sequence start that only warm up the stored recurrent state (paper: 40)."""
-    unroll_length: int = 10
+    unroll_length: int = 20
     """Trained steps per sequence after the burn-in (paper: 80)."""
-    sequence_period: int = 5
+    sequence_period: int = 10
     """Steps between the starts of consecutive sequences (paper: 40, half overlap)."""
     batch_size: int = 32
     """Sequences per gradient step (paper: 64)."""

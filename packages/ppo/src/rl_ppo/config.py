@@ -1,4 +1,7 @@
-"""PPO settings. Defaults solve CartPole-v1 (they follow the rl-zoo3 tuning for it)."""
+"""PPO settings. Defaults are Stable-Baselines3's (the PPO paper's MuJoCo values): general
+purpose, tuned to no env. Env-specific tuning lives in presets (``presets/``): the CLI picks
+the one made for ``--env`` (CartPole-v1: ``cartpole``, rl-zoo3's tuning); the Python API
+(``PPO(PPOConfig(...))``) gets these plain defaults, as SB3 does."""
 
 from __future__ import annotations
 
@@ -25,23 +28,24 @@ class PPOConfig(BaseConfig):
     """How the parallel envs step: sync (Gymnasium's SyncVectorEnv), async (subprocesses),
     numpy (rl_core's array implementation: CartPole-v1) or auto (numpy where it exists,
     else sync)."""
-    n_steps: int = 32
-    """Steps per environment per rollout; a rollout is num_envs * n_steps transitions."""
-    n_epochs: int = 20
+    n_steps: int = 256
+    """Steps per environment per rollout; a rollout is num_envs * n_steps transitions
+    (8 * 256 = 2048, SB3's and the paper's horizon, collected from 8 envs)."""
+    n_epochs: int = 10
     """Passes over each rollout."""
-    minibatch_size: int = 256
+    minibatch_size: int = 64
     """Transitions per gradient step; must divide num_envs * n_steps."""
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     """Adam step size at the start of training."""
-    anneal_lr: bool = True
+    anneal_lr: bool = False
     """Decay the learning rate linearly to 0 over total_steps."""
-    gamma: float = 0.98
+    gamma: float = 0.99
     """Discount factor."""
-    gae_lambda: float = 0.8
+    gae_lambda: float = 0.95
     """GAE lambda: bias (0) vs variance (1) of the advantage estimate."""
     clip_range: float = 0.2
     """PPO ratio clip epsilon."""
-    anneal_clip_range: bool = True
+    anneal_clip_range: bool = False
     """Decay the clip range linearly to 0 over total_steps."""
     clip_value_loss: bool = False
     """Clip the value update around the old value estimate (by clip_value_range)."""
@@ -57,8 +61,8 @@ class PPOConfig(BaseConfig):
     """Clip the global gradient norm to this."""
     target_kl: float = 0.0
     """Stop an update's epochs early once the approximate KL exceeds this; 0 disables."""
-    shared_network: bool = True
-    """One torso with policy and value heads (True) or two separate networks."""
+    shared_network: bool = False
+    """One torso with policy and value heads (True) or two separate networks (SB3's default)."""
     hidden_sizes: tuple[int, ...] = (64, 64)
     """Hidden layer widths."""
     activation: str = "tanh"

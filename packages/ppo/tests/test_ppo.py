@@ -4,8 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_probability as tfp
 from rl_ppo import PPO, PPOConfig
+from rl_ppo.distributions import Categorical, DiagGaussian
 from rl_ppo.learning import clipped_surrogate_loss, ppo_losses, value_loss
 
 from rl_core.callbacks import Callback
@@ -74,7 +74,7 @@ class _FixedModel:
 
     def __call__(self, obs):
         logits = tf.zeros([tf.shape(obs)[0], 2])
-        return tfp.distributions.Categorical(logits=logits), self.values
+        return Categorical(logits), self.values
 
 
 @pytest.mark.parametrize("clip_value_loss", [False, True])
@@ -313,13 +313,13 @@ def test_numpy_acting_path_matches_the_tensorflow_policy(env, shared, activation
     obs = np.random.default_rng(0).normal(size=(16, agent.obs_dim)).astype(np.float32)
     obs *= 3.0  # reach the saturating part of tanh, where a relu-for-tanh mix-up shows
     dist, _ = agent.model(tf.constant(obs))
-    reference = dist.logits if agent.discrete else dist.distribution.loc
+    reference = dist.logits if agent.discrete else dist.loc
     np.testing.assert_allclose(
         agent.acting_policy.head(obs), reference.numpy(), rtol=1e-5, atol=1e-5
     )
     if not agent.discrete:  # the sampling std is the model's exp(log_std)
         np.testing.assert_allclose(
-            np.exp(agent.acting_policy.weights[-1]), dist.distribution.scale.numpy()[0], rtol=1e-6
+            np.exp(agent.acting_policy.weights[-1]), dist.scale.numpy()[0], rtol=1e-6
         )
 
 
@@ -460,3 +460,19 @@ def test_discrete_actions_with_a_start_offset():
     obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
     assert set(agent.predict(obs, deterministic=False)) == {5, 6}
     assert set(agent.predict(obs)) <= {5, 6}
+
+
+def test_distributions_match_their_closed_forms():
+    # Categorical: softmax(log(0.2, 0.3, 0.5)); H = -sum p log p
+    p = np.array([0.2, 0.3, 0.5])
+    cat = Categorical(tf.constant(np.log(p)[None].repeat(2, 0), tf.float32))
+    np.testing.assert_allclose(cat.log_prob(tf.constant([2, 0])), np.log([0.5, 0.2]), rtol=1e-6)
+    np.testing.assert_allclose(cat.entropy(), [-(p * np.log(p)).sum()] * 2, rtol=1e-6)
+    # Gaussian: two independent dimensions N(1, 0.5^2) and N(-1, 2^2) at a = (2, 0):
+    # log N(x; m, s) = -(x - m)^2 / (2 s^2) - log s - log(2 pi) / 2, summed
+    gauss = DiagGaussian(tf.constant([[1.0, -1.0]]), tf.math.log(tf.constant([0.5, 2.0])))
+    expected = (-2.0 - np.log(0.5)) + (-0.125 - np.log(2.0)) - np.log(2 * np.pi)
+    assert float(gauss.log_prob(tf.constant([[2.0, 0.0]]))[0]) == pytest.approx(expected, 1e-6)
+    # H = sum(log s + (1 + log 2 pi) / 2)
+    entropy = np.log(0.5) + np.log(2.0) + (1 + np.log(2 * np.pi))
+    assert float(gauss.entropy()[0]) == pytest.approx(entropy, 1e-6)

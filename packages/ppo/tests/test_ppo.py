@@ -476,3 +476,18 @@ def test_distributions_match_their_closed_forms():
     # H = sum(log s + (1 + log 2 pi) / 2)
     entropy = np.log(0.5) + np.log(2.0) + (1 + np.log(2 * np.pi))
     assert float(gauss.entropy()[0]) == pytest.approx(entropy, 1e-6)
+
+
+def test_importing_ppo_skips_tensorflow_probability_and_keras():
+    # Start-up time is most of a short run: TFP (2-8 s) and Keras 3 with matplotlib (about a
+    # third of TensorFlow's import) are not needed to train, and must not creep back in.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rl_ppo.agent; "
+        "print(sorted(m for m in ('tensorflow_probability', 'keras', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import tensorflow as tf
 from gymnasium import spaces
 
+# First, before rl_core.math imports TensorFlow the slow way (see rl_ppo._tensorflow).
+from rl_ppo._tensorflow import tf
+
+# isort: split
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_training_envs

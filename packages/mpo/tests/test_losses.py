@@ -12,9 +12,11 @@ from rl_mpo.buffer import NStepWriter
 
 
 def test_multiplier_is_softplus_plus_epsilon():
-    # softplus(0) = log 2; softplus(-18) = 1.523e-8 > 0, the floor acme keeps it above.
+    # softplus(0) = log 2; softplus(2) = log(1 + e^2) = 2.126928; at acme's floor -18,
+    # softplus(-18) = log(1 + e^-18) = 1.522998e-8, plus the 1e-8 floor = 2.522998e-8.
     assert float(losses.multiplier(tf.constant(0.0))) == pytest.approx(math.log(2) + 1e-8)
-    assert float(losses.multiplier(tf.constant(-18.0))) > 0
+    assert float(losses.multiplier(tf.constant(2.0))) == pytest.approx(2.126928, rel=1e-6)
+    assert float(losses.multiplier(tf.constant(-18.0))) == pytest.approx(2.522998e-8, rel=1e-5)
 
 
 def test_e_step_weights_and_temperature_dual_with_sampled_actions():

@@ -20,7 +20,7 @@ from rl_core.replay import REPLAY_FILE, ReplayBuffer, is_compact_space, load_rep
 from rl_core.weights import load_variables, save_variables
 from rl_mpo.buffer import NStepWriter, SequenceWriter
 from rl_mpo.config import MPOConfig
-from rl_mpo.learning import METRICS, MPOLearner
+from rl_mpo.learning import MPOLearner
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
 
 
@@ -41,9 +41,13 @@ class MPO(Agent[MPOConfig]):
         self.envs = make_training_envs(config, "mpo")
         obs_space = self.envs.single_observation_space
         action_space = self.envs.single_action_space
+        # The env's first action (Discrete(n, start=s) takes s .. s+n-1); the policy's and
+        # the replay's are 0 .. n-1.
+        self.action_start = 0
         if isinstance(action_space, spaces.Discrete):
             kind, action_dim, action_shape = "categorical", int(action_space.n), ()
             action_dtype = np.dtype(np.int64)
+            self.action_start = int(action_space.start)
         elif isinstance(action_space, spaces.Box):
             if not (
                 np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))
@@ -116,7 +120,7 @@ class MPO(Agent[MPOConfig]):
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
         """Policy actions to env actions: indices, or [-1, 1] clipped and scaled to the bounds."""
         if self.discrete:
-            return actions.astype(np.int64)
+            return actions.astype(np.int64) + self.action_start
         unit = np.clip(actions, -1.0, 1.0)
         scaled = self.action_low + (unit + 1.0) * 0.5 * (self.action_high - self.action_low)
         return scaled.reshape(len(actions), *self.envs.single_action_space.shape)
@@ -153,7 +157,7 @@ class MPO(Agent[MPOConfig]):
             **{name: stack(name) for name in self.writer.fields()}, noise=tf.constant(noise)
         )
         self.acting_policy.load()
-        out = {f"losses/{name}": float(metrics[name]) for name in METRICS}
+        out = {f"losses/{name}": float(value) for name, value in metrics.items()}
         out["charts/gradient_steps"] = float(self.learner.num_steps.numpy())
         return out
 

@@ -63,7 +63,8 @@ class MPOConfig(BaseConfig):
     epsilon_penalty: float = 1e-3
     """KL bound of the action-penalty objective."""
     init_log_temperature: float = 1.0
-    """Initial pre-softplus temperature (eta = softplus(this))."""
+    """Initial pre-softplus temperature (eta = softplus(this)). acme's older value; its
+    current (10, 10, 1000) for the three duals measured no better (package README)."""
     init_log_alpha_mean: float = 1.0
     """Initial pre-softplus Lagrange multiplier of the mean constraint."""
     init_log_alpha_stddev: float = 10.0

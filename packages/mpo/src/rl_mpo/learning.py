@@ -22,8 +22,9 @@ METRICS = (
     "alpha_mean",
     "alpha_stddev",
     "q_mean",
-    "policy_std",
 )
+"""Metrics of every policy kind; a Gaussian policy adds ``policy_std`` (the mean standard
+deviation per action dimension), a categorical one ``policy_entropy`` (nats)."""
 
 
 class MPOLearner(tf.Module):
@@ -107,7 +108,13 @@ class MPOLearner(tf.Module):
     def _masked_td_loss(q_target, q, mask):
         return 0.5 * tf.reduce_sum(mask * tf.square(q_target - q)) / tf.reduce_sum(mask)
 
-    def _continuous_step(self, obs, actions, log_mu, rewards, discounts, mask, noise):
+    def _continuous_losses(self, obs, actions, log_mu, rewards, discounts, mask, noise):
+        """The critic, policy (M-step) and dual losses of one batch, and the step's metrics.
+
+        Each loss reaches only its own variables (a test checks): the critic's target and
+        the E-step's Q values come from the target networks, the M-step sees the E-step's
+        weights and the multipliers as constants, and the duals see constant KLs and Qs.
+        """
         cfg = self.config
         full = self.policy.kind == "full"
         b, length, d = tf.shape(obs)[0], actions.shape[1], actions.shape[2]
@@ -148,44 +155,45 @@ class MPOLearner(tf.Module):
             self._critic_targets(rewards, discounts, mask, log_mu, expected_q, q_taken, log_pi)
         )
 
-        with tf.GradientTape() as tape:
-            flat_obs = tf.reshape(obs[:, :length], [-1, obs.shape[-1]])
-            q = tf.reshape(self.critic(flat_obs, tf.reshape(actions, [-1, d])), [b, length])
-            critic_loss = self._masked_td_loss(q_target, q, mask)
+        flat_obs = tf.reshape(obs[:, :length], [-1, obs.shape[-1]])
+        q = tf.reshape(self.critic(flat_obs, tf.reshape(actions, [-1, d])), [b, length])
+        critic_loss = self._masked_td_loss(q_target, q, mask)
 
-            temperature = losses.multiplier(self.log_temperature[0])
-            weights, temperature_loss = losses.weights_and_temperature_loss(
-                sampled_q, cfg.epsilon, temperature
+        temperature = losses.multiplier(self.log_temperature[0])
+        weights, temperature_loss = losses.weights_and_temperature_loss(
+            sampled_q, cfg.epsilon, temperature
+        )
+        if cfg.action_penalization:
+            penalty_weights, penalty_loss = losses.weights_and_temperature_loss(
+                losses.action_penalty_costs(sampled),
+                cfg.epsilon_penalty,
+                losses.multiplier(self.log_penalty_temperature[0]),
             )
-            if cfg.action_penalization:
-                penalty_weights, penalty_loss = losses.weights_and_temperature_loss(
-                    losses.action_penalty_costs(sampled),
-                    cfg.epsilon_penalty,
-                    losses.multiplier(self.log_penalty_temperature[0]),
-                )
-                weights += penalty_weights
-                temperature_loss += penalty_loss
-            online_mean, online_scale = self.policy(states)
-            m_step = losses.decoupled_gaussian_losses(
-                online_mean,
-                online_scale,
-                tf.stop_gradient(target_mean),
-                tf.stop_gradient(target_scale),
-                sampled,
-                weights,
-                losses.multiplier(self.log_alpha_mean),
-                losses.multiplier(self.log_alpha_stddev),
-                cfg.epsilon_mean,
-                cfg.epsilon_stddev,
-                full,
-                cfg.per_dim_constraining,
-            )
-            policy_loss = m_step["policy_loss"] + m_step["kl_penalty"]
-            dual_loss = temperature_loss + m_step["alpha_loss"]
-            total_loss = critic_loss + policy_loss + dual_loss
-        self._apply(tape, total_loss)
-        std = online_scale if not full else tf.linalg.diag_part(online_scale)
+            weights += penalty_weights
+            temperature_loss += penalty_loss
+        online_mean, online_scale = self.policy(states)
+        m_step = losses.decoupled_gaussian_losses(
+            online_mean,
+            online_scale,
+            tf.stop_gradient(target_mean),
+            tf.stop_gradient(target_scale),
+            sampled,
+            weights,
+            losses.multiplier(self.log_alpha_mean),
+            losses.multiplier(self.log_alpha_stddev),
+            cfg.epsilon_mean,
+            cfg.epsilon_stddev,
+            full,
+            cfg.per_dim_constraining,
+        )
+        # Full: Sigma = L L^T, so the std of dimension i is the norm of row i of L (not L_ii).
+        std = tf.norm(online_scale, axis=-1) if full else online_scale
         return {
+            "losses": (
+                critic_loss,
+                m_step["policy_loss"] + m_step["kl_penalty"],
+                temperature_loss + m_step["alpha_loss"],
+            ),
             "critic_loss": critic_loss,
             "policy_loss": m_step["policy_loss"],
             "kl_penalty": m_step["kl_penalty"],
@@ -200,7 +208,8 @@ class MPOLearner(tf.Module):
             "policy_std": tf.reduce_mean(std),
         }
 
-    def _discrete_step(self, obs, actions, log_mu, rewards, discounts, mask, noise):
+    def _discrete_losses(self, obs, actions, log_mu, rewards, discounts, mask, noise):
+        """As :meth:`_continuous_losses`, for a categorical policy (exact E-step)."""
         cfg = self.config
         b, length = tf.shape(obs)[0], actions.shape[1]
         states = tf.reshape(obs[:, 1:], [-1, obs.shape[-1]])  # x_1 .. x_L, as above
@@ -223,31 +232,31 @@ class MPOLearner(tf.Module):
             self._critic_targets(rewards, discounts, mask, log_mu, expected_q, q_taken, log_pi)
         )
 
-        with tf.GradientTape() as tape:
-            q_all = self.critic(tf.reshape(obs[:, :length], [-1, obs.shape[-1]]))
-            q = tf.gather(q_all, tf.reshape(actions, [-1]), batch_dims=1)
-            q = tf.reshape(q, [b, length])
-            critic_loss = self._masked_td_loss(q_target, q, mask)
-            temperature = losses.multiplier(self.log_temperature[0])
-            # Exact E-step over all A actions, prior pi_target: [A, B*L] layout.
-            weights, temperature_loss = losses.weights_and_temperature_loss(
-                tf.transpose(next_q), cfg.epsilon, temperature, tf.transpose(target_log_probs)
-            )
-            online_logits, _ = self.policy(states)
-            alpha = losses.multiplier(self.log_alpha_mean)
-            m_step = losses.categorical_losses(
-                online_logits,
-                tf.stop_gradient(target_logits),
-                weights,
-                alpha,
-                cfg.epsilon_categorical,
-            )
-            policy_loss = m_step["policy_loss"] + m_step["kl_penalty"]
-            dual_loss = temperature_loss + m_step["alpha_loss"]
-            total_loss = critic_loss + policy_loss + dual_loss
-        self._apply(tape, total_loss)
-        probs = tf.nn.softmax(online_logits)
+        q_all = self.critic(tf.reshape(obs[:, :length], [-1, obs.shape[-1]]))
+        q = tf.gather(q_all, tf.reshape(actions, [-1]), batch_dims=1)
+        q = tf.reshape(q, [b, length])
+        critic_loss = self._masked_td_loss(q_target, q, mask)
+        temperature = losses.multiplier(self.log_temperature[0])
+        # Exact E-step over all A actions, prior pi_target: [A, B*L] layout.
+        weights, temperature_loss = losses.weights_and_temperature_loss(
+            tf.transpose(next_q), cfg.epsilon, temperature, tf.transpose(target_log_probs)
+        )
+        online_logits, _ = self.policy(states)
+        alpha = losses.multiplier(self.log_alpha_mean)
+        m_step = losses.categorical_losses(
+            online_logits,
+            tf.stop_gradient(target_logits),
+            weights,
+            alpha,
+            cfg.epsilon_categorical,
+        )
+        log_probs = tf.nn.log_softmax(online_logits)
         return {
+            "losses": (
+                critic_loss,
+                m_step["policy_loss"] + m_step["kl_penalty"],
+                temperature_loss + m_step["alpha_loss"],
+            ),
             "critic_loss": critic_loss,
             "policy_loss": m_step["policy_loss"],
             "kl_penalty": m_step["kl_penalty"],
@@ -259,9 +268,18 @@ class MPOLearner(tf.Module):
             "alpha_mean": alpha[0],
             "alpha_stddev": tf.constant(0.0),
             "q_mean": tf.reduce_sum(mask * q) / tf.reduce_sum(mask),
-            # Entropy in place of a std: how far from greedy the categorical policy is.
-            "policy_std": -tf.reduce_mean(tf.reduce_sum(probs * tf.math.log(probs + 1e-8), -1)),
+            # How far from greedy the categorical policy is (a std has no meaning here).
+            "policy_entropy": -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, -1)),
         }
+
+    def _step(self, *batch) -> dict[str, tf.Tensor]:
+        """One gradient step: the three losses under one tape, then :meth:`_apply`."""
+        compute = self._discrete_losses if self.discrete else self._continuous_losses
+        with tf.GradientTape() as tape:
+            out = compute(*batch)
+            total_loss = tf.add_n(out.pop("losses"))
+        self._apply(tape, total_loss)
+        return out
 
     def _apply(self, tape, total_loss) -> None:
         """One backward pass for critic + policy + dual losses: each touches only its own variables
@@ -291,17 +309,17 @@ class MPOLearner(tf.Module):
         on the host: cheaper than an in-graph generator, and seeded with the agent's rng);
         discrete actions need none (the E-step is exact) and get a [K] placeholder.
         """
-        step = self._discrete_step if self.discrete else self._continuous_step
         k = tf.shape(obs)[0]
-        sums = {name: tf.constant(0.0) for name in METRICS}
+        names = (*METRICS, "policy_entropy" if self.discrete else "policy_std")
+        sums = {name: tf.constant(0.0) for name in names}
         for i in tf.range(k):
             if self.num_steps % self.config.target_update_period == 0:
                 self._copy_targets()
-            out = step(
+            out = self._step(
                 obs[i], actions[i], log_probs[i], rewards[i], discounts[i], mask[i], noise[i]
             )
             self.num_steps.assign_add(1)
-            sums = {name: sums[name] + out[name] for name in METRICS}
+            sums = {name: sums[name] + out[name] for name in names}
         n = tf.cast(tf.maximum(k, 1), tf.float32)
         return {name: value / n for name, value in sums.items()}
 

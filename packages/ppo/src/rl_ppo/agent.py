@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
-import tensorflow as tf
 from gymnasium import spaces
 
+# First, before rl_core.math imports TensorFlow the slow way (see rl_ppo._tensorflow).
+from rl_ppo._tensorflow import tf
+
+# isort: split
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_training_envs
@@ -41,8 +45,11 @@ class PPO(Agent[PPOConfig]):
         self.envs = make_training_envs(config, "ppo", vectorization=config.vectorization)
         obs_space = self.envs.single_observation_space
         action_space = self.envs.single_action_space
+        # The env's first action (Discrete(n, start=s) takes s .. s+n-1); the policy's are 0 .. n-1.
+        self.action_start = 0
         if isinstance(action_space, spaces.Discrete):
             self.discrete, action_dim = True, int(action_space.n)
+            self.action_start = int(action_space.start)
         elif isinstance(action_space, spaces.Box):
             self.discrete, action_dim = False, int(np.prod(action_space.shape))
             self.action_low = action_space.low.reshape(-1).astype(np.float32)
@@ -72,6 +79,9 @@ class PPO(Agent[PPOConfig]):
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)
         self._obs: np.ndarray | None = None
+        # The step count at which the lr and clip range reach 0: the end of the current
+        # learn() call (set by learn(); config.total_steps until one is made).
+        self._schedule_end = config.total_steps
         self.acting_policy = NumpyPolicy(self.discrete, config.activation)
         self.acting_policy.load(self.model.policy_weights())
         # Where rollouts come from when not from self.envs (a distributed runner's workers).
@@ -110,7 +120,7 @@ class PPO(Agent[PPOConfig]):
 
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
         if self.discrete:
-            return actions.astype(np.int64)
+            return actions.astype(np.int64) + self.action_start
         shape = (len(actions), *self.envs.single_action_space.shape)
         return np.clip(actions, self.action_low, self.action_high).reshape(shape)
 
@@ -207,12 +217,30 @@ class PPO(Agent[PPOConfig]):
             cfg.gae_lambda,
         )
 
-    def update_policy(self, buf: dict[str, Any]) -> dict[str, float]:
-        """All epochs and minibatches of one PPO update on a processed rollout; its metrics."""
+    def learn(self, steps: int, callbacks: Callback | Iterable[Callback] = ()) -> Self:
+        """Train for ``steps`` more environment steps (see :meth:`rl_core.agent.Agent.learn`).
+
+        The annealed learning rate and clip range reach 0 at the end of this call:
+        progress is ``num_timesteps / (num_timesteps at the start + steps)``, SB3's
+        ``progress_remaining`` with ``reset_num_timesteps=False``. A fresh agent's
+        ``learn(n)`` anneals over exactly n steps, a resumed run (``rl resume``) continues
+        the schedule it was on, and a further ``learn(m)`` starts at the fraction
+        ``m / (done + m)`` of the initial values instead of at 0.
+        """
+        self._schedule_end = self.num_timesteps + int(steps)
+        return super().learn(steps, callbacks)
+
+    def schedule(self) -> tuple[float, float]:
+        """The learning rate and clip range of the next update (linear decay to 0)."""
         cfg = self.config
-        progress = min(self.num_timesteps / max(cfg.total_steps, 1), 1.0)
+        progress = min(self.num_timesteps / max(self._schedule_end, 1), 1.0)
         lr = cfg.learning_rate * ((1.0 - progress) if cfg.anneal_lr else 1.0)
         clip = cfg.clip_range * ((1.0 - progress) if cfg.anneal_clip_range else 1.0)
+        return lr, clip
+
+    def update_policy(self, buf: dict[str, Any]) -> dict[str, float]:
+        """All epochs and minibatches of one PPO update on a processed rollout; its metrics."""
+        lr, clip = self.schedule()
         keys = ("obs", "actions", "logp", "advantages", "returns", "values")
         flat = {k: buf[k].reshape(-1, *buf[k].shape[2:]) for k in keys}
         seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)

@@ -17,7 +17,8 @@ class PPOConfig(BaseConfig):
     env: str = "CartPole-v1"
     """Gymnasium environment id (Box observations; Discrete or Box actions)."""
     total_steps: int = 100_000
-    """Environment steps to train for (summed over parallel envs); also the annealing horizon."""
+    """Environment steps to train for (summed over parallel envs). The lr and clip schedules
+    anneal over each learn() call; `rl train` and `rl resume` learn up to this."""
     checkpoint_every: int = 25_000
     """Environment steps between checkpoints (a killed run loses at most this many)."""
     eval_episodes: int = 20
@@ -38,7 +39,7 @@ class PPOConfig(BaseConfig):
     learning_rate: float = 3e-4
     """Adam step size at the start of training."""
     anneal_lr: bool = False
-    """Decay the learning rate linearly to 0 over total_steps."""
+    """Decay the learning rate linearly to 0 at the end of the current learn() call."""
     gamma: float = 0.99
     """Discount factor."""
     gae_lambda: float = 0.95
@@ -46,7 +47,7 @@ class PPOConfig(BaseConfig):
     clip_range: float = 0.2
     """PPO ratio clip epsilon."""
     anneal_clip_range: bool = False
-    """Decay the clip range linearly to 0 over total_steps."""
+    """Decay the clip range linearly to 0 at the end of the current learn() call."""
     clip_value_loss: bool = False
     """Clip the value update around the old value estimate (by clip_value_range)."""
     clip_value_range: float = 0.2
@@ -56,7 +57,7 @@ class PPOConfig(BaseConfig):
     ent_coef: float = 0.0
     """Entropy bonus coefficient."""
     vf_coef: float = 0.5
-    """Value loss coefficient."""
+    """Value loss coefficient (the loss is the mean squared error, as in SB3)."""
     max_grad_norm: float = 0.5
     """Clip the global gradient norm to this."""
     target_kl: float = 0.0

@@ -17,13 +17,16 @@ def clipped_surrogate_loss(ratio: tf.Tensor, advantages: tf.Tensor, clip) -> tf.
 
 
 def value_loss(new_values, old_values, returns, clip_range: float | None = None) -> tf.Tensor:
-    """0.5 E[(V - R)^2]; with ``clip_range``, the max with the loss of V clipped near V_old."""
+    """E[(V - R)^2], the mean squared error as in SB3 (whose ``vf_coef`` the presets use;
+    CleanRL and baselines halve it). With ``clip_range``, the max with the error of V
+    clipped to V_old +- clip_range, as in baselines and CleanRL (SB3 keeps only the
+    clipped term)."""
     v_loss_unclipped = tf.square(new_values - returns)
     if clip_range is None:
-        return 0.5 * tf.reduce_mean(v_loss_unclipped)
+        return tf.reduce_mean(v_loss_unclipped)
     v_clipped = old_values + tf.clip_by_value(new_values - old_values, -clip_range, clip_range)
     v_loss_clipped = tf.square(v_clipped - returns)
-    return 0.5 * tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
+    return tf.reduce_mean(tf.maximum(v_loss_unclipped, v_loss_clipped))
 
 
 @tf.autograph.experimental.do_not_convert  # straight-line code: nothing to convert

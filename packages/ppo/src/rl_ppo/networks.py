@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from rl_core.networks import MLP, Dense
+from rl_ppo.distributions import Categorical, DiagGaussian
 
-tfd = tfp.distributions
 # Straight-line tensor code: autograph has nothing to convert in it, and converting it
 # anyway (recursively, into TFP) was most of the update's first-call tracing time.
 _graph_code = tf.autograph.experimental.do_not_convert
@@ -45,14 +44,14 @@ class ActorCritic(tf.Module):
         if not discrete:
             self.log_std = tf.Variable(tf.fill([action_dim], float(log_std_init)), name="log_std")
 
-    def distribution(self, pi_features: tf.Tensor) -> tfd.Distribution:
+    def distribution(self, pi_features: tf.Tensor) -> Categorical | DiagGaussian:
         out = self.pi_head(pi_features)
         if self.discrete:
-            return tfd.Categorical(logits=out)
-        return tfd.Independent(tfd.Normal(out, tf.exp(self.log_std)), reinterpreted_batch_ndims=1)
+            return Categorical(out)
+        return DiagGaussian(out, self.log_std)
 
     @_graph_code
-    def __call__(self, obs: tf.Tensor) -> tuple[tfd.Distribution, tf.Tensor]:
+    def __call__(self, obs: tf.Tensor) -> tuple[Categorical | DiagGaussian, tf.Tensor]:
         pi_features = self.pi_torso(obs)
         v_features = pi_features if self.shared else self.v_torso(obs)
         return self.distribution(pi_features), tf.squeeze(self.v_head(v_features), -1)

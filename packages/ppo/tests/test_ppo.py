@@ -29,7 +29,9 @@ def preset(name: str) -> dict:
 
 
 def small(**overrides) -> PPOConfig:
+    # Annealed, as the cartpole preset is: the schedule tests need the schedules on.
     base = {"num_envs": 2, "n_steps": 16, "minibatch_size": 16, "n_epochs": 2, "device": "cpu"}
+    base.update(anneal_lr=True, anneal_clip_range=True)
     return apply_overrides(PPOConfig(), {**base, **overrides})
 
 

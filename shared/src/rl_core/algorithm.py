@@ -141,9 +141,12 @@ class AlgorithmSpec:
             return train_agent(agent_class(), config, run)
 
         def load_policy(path: Path):
-            from rl_core.device import configured_device
+            from rl_core.device import configure_device, configured_device
 
-            return agent_class().load(path, device=configured_device() or "cpu")
+            # Configured before the agent's module imports TensorFlow: that import then
+            # happens with TensorFlow's start-up banners silenced.
+            device = configure_device(configured_device() or "cpu")
+            return agent_class().load(path, device=device)
 
         def export_policy(policy):
             return _import(export)(policy)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 from rl_her import HER, HERConfig
 
 from rl_core.config import apply_overrides
 from rl_core.replay import REPLAY_FILE, load_replay, save_replay
-from rl_core.run import RunDirectory
 
 from .test_her import EPISODE, GOAL, add_episode, bit_buffer
 
@@ -100,48 +92,3 @@ def test_resume_without_replay_refills_learning_starts_before_training(tmp_path)
         assert len(resumed.buffer) < 32
         resumed.learn(48)
         assert len(resumed.buffer) >= 32 and gradient_steps(resumed) > before
-
-
-def rl(*args: str, cwd: Path, **kwargs):
-    return subprocess.Popen(
-        [sys.executable, "-m", "rl_cli", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
-    )
-
-
-def test_sigkill_then_resume_restores_the_checkpointed_replay(tmp_path):
-    sets = ["num_envs=2", "batch_size=16", "learning_starts=32", "hidden_sizes=[16]",
-            "log_every=16", "env_kwargs.n_bits=4", "xla=false", "checkpoint_every=64",
-            "eval_episodes=2"]  # fmt: skip
-    args = ["train", "her", "--run-dir", "r", "--steps", "1000000", "--device", "cpu"]
-    proc = rl(*args, *[a for s in sets for a in ("--set", s)], cwd=tmp_path)
-    run = RunDirectory(tmp_path / "r")
-    deadline = time.monotonic() + 120
-    try:
-        while len(run.checkpoints()) < 2:
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    checkpoint = run.latest_checkpoint()
-    saved = load_replay(checkpoint / REPLAY_FILE)
-    step = run.checkpoint_step(checkpoint)
-    assert int(saved["pos"]) == (step // 2) % int(saved["rows"])  # one row per vector step
-    # What a resume starts from: the checkpoint's buffer, field for field.
-    agent = HER.load(checkpoint)
-    assert len(agent.buffer) == int(saved["valid"]) > 0
-    assert_same_state(saved, agent.buffer.state_dict())
-    # `rl resume` trains on from it: its first log already sees the restored transitions.
-    resumed = rl("resume", "r", "--steps", str(step + 32), cwd=tmp_path)
-    _, stderr = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, stderr
-    after = [r for r in run.read_metrics() if r["global_step"] > step]
-    assert after and after[0]["charts/buffer_size"] >= len(agent.buffer)
-    assert json.loads((run.policy_dir / "agent.json").read_text())["num_timesteps"] >= step + 32
-    assert not (run.policy_dir / REPLAY_FILE).exists()

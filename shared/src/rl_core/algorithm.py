@@ -63,8 +63,9 @@ class AlgorithmSpec:
         name: the command-line name (``rl train <name>``), lower case.
         summary: one line for ``rl list``.
         config_cls: the Config dataclass (a :class:`~rl_core.config.BaseConfig`
-            subclass); its field defaults solve the default environment and its
-            field docstrings are the settings' help.
+            subclass); its field defaults are general-purpose values (from the papers
+            and reference implementations; what suits one env goes in a preset picked
+            for that env) and its field docstrings are the settings' help.
         train: ``train(config, run)``: trains in the given run directory, resuming
             from its newest checkpoint if there is one, and saves the final policy.
         load_policy: ``load_policy(path)``: a :class:`Policy` from a saved policy or

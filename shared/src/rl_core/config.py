@@ -1,8 +1,8 @@
 """Config dataclasses <-> TOML, ``key=value`` overrides, and validation errors.
 
 Every algorithm's Config is a dataclass subclassing :class:`BaseConfig`; each
-field has a type, a default that works on the default environment, and a
-docstring (a string literal right under the field) that becomes its help text.
+field has a type, a general-purpose default (env-specific values live in presets), and
+a docstring (a string literal right under the field) that becomes its help text.
 """
 
 from __future__ import annotations

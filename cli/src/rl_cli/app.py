@@ -25,6 +25,16 @@ from rl_core.errors import ConfigError, RLError
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.run import RunDirectory, locate_saved
 
+# Options several commands take, declared once.
+DeviceOption = Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")]
+PresetOption = Annotated[
+    str | None,
+    typer.Option(help="A preset the package ships (default: the env's; none: no preset)."),
+]
+RayAddressOption = Annotated[
+    str | None, typer.Option(help="A running Ray cluster (default: start a local one).")
+]
+
 out = Console()
 # soft_wrap: an error is one line, however narrow the terminal (or a pipe) is.
 err = Console(stderr=True, soft_wrap=True)
@@ -80,13 +90,10 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         env: Annotated[str | None, typer.Option(help="Gymnasium environment id.")] = None,
         steps: Annotated[int | None, typer.Option(help="Environment steps to train for.")] = None,
         seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+        device: DeviceOption = None,
         run_dir: Annotated[Path | None, typer.Option(help="Where to write the run.")] = None,
         config: Annotated[Path | None, typer.Option(help="TOML file of settings.")] = None,
-        preset: Annotated[
-            str | None,
-            typer.Option(help="A preset the package ships (default: the env's; none: no preset)."),
-        ] = None,
+        preset: PresetOption = None,
         set_: Annotated[
             list[str] | None,
             typer.Option("--set", help="Override a setting: key=value (repeatable)."),
@@ -100,24 +107,15 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
                 "--num-workers", "--num-actors", help="Rollout workers / actors (distributed)."
             ),
         ] = 2,
-        ray_address: Annotated[
-            str | None, typer.Option(help="A running Ray cluster (default: start a local one).")
-        ] = None,
+        ray_address: RayAddressOption = None,
     ) -> None:
         """Train an algorithm and write a run directory."""
         spec = registry.get(algo)
         options = _distributed_options(spec, distributed, num_workers, ray_address)
-        composed = configs.compose_config(
-            spec,
-            preset=preset,
-            config_file=config,
-            flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
-            overrides=set_ or [],
+        composed = _compose_checked(
+            spec, "train", preset, config, env, steps, seed, device, set_ or []
         )
         cfg = composed.config
-        if composed.picked:
-            err.print(f"preset {composed.preset} for {cfg.env} (--preset none to train without)")
-        configs.check_env(cfg)
         run = RunDirectory.create(spec.name, cfg.env, path=run_dir)
         from rl_core.device import configure_device
 
@@ -141,7 +139,7 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         steps: Annotated[
             int | None, typer.Option(help="New total step count (to train longer).")
         ] = None,
-        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
+        device: DeviceOption = None,
         ray_address: Annotated[
             str | None, typer.Option(help="For a distributed run: a running Ray cluster.")
         ] = None,
@@ -276,11 +274,8 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         seed: Annotated[
             int | None, typer.Option(help="Seed of every trial and the sampler.")
         ] = None,
-        device: Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")] = None,
-        preset: Annotated[
-            str | None,
-            typer.Option(help="A preset the package ships (default: the env's; none: no preset)."),
-        ] = None,
+        device: DeviceOption = None,
+        preset: PresetOption = None,
         set_: Annotated[
             list[str] | None,
             typer.Option("--set", help="A setting every trial shares: key=value (repeatable)."),
@@ -291,9 +286,7 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         num_workers: Annotated[
             int, typer.Option(help="Trials at a time with --distributed ray.")
         ] = 2,
-        ray_address: Annotated[
-            str | None, typer.Option(help="A running Ray cluster (default: start a local one).")
-        ] = None,
+        ray_address: RayAddressOption = None,
     ) -> None:
         """Search settings with Optuna (TPE, median pruning); the study resumes if killed."""
         from rl_cli import tuning
@@ -302,16 +295,10 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         tuning.require_optuna()
         if trials < 1:
             raise ConfigError("--trials must be >= 1")
-        composed = configs.compose_config(
-            spec,
-            preset=preset,
-            flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
-            overrides=set_ or [],
+        composed = _compose_checked(
+            spec, "tune", preset, None, env, steps, seed, device, set_ or []
         )
         base = composed.config
-        if composed.picked:
-            err.print(f"preset {composed.preset} for {base.env} (--preset none to tune without)")
-        configs.check_env(base)
         dims = tuning.parse_space(
             load_toml(space) if space is not None else tuning.default_space(spec), spec.config_cls
         )
@@ -426,6 +413,23 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
 
     pm.hook.register_commands(app=app)
     return app
+
+
+def _compose_checked(spec, verb, preset, config_file, env, steps, seed, device, overrides):
+    """The config `rl train` / `rl tune` use, the preset picked for its env announced, and
+    the env checked before anything is written."""
+    composed = configs.compose_config(
+        spec,
+        preset=preset,
+        config_file=config_file,
+        flags={"env": env, "total_steps": steps, "seed": seed, "device": device},
+        overrides=overrides,
+    )
+    if composed.picked:
+        env_id = composed.config.env
+        err.print(f"preset {composed.preset} for {env_id} (--preset none to {verb} without)")
+    configs.check_env(composed.config)
+    return composed
 
 
 def _distributed_options(spec, backend: str | None, num_workers: int, address: str | None):

@@ -40,6 +40,9 @@ from rl_core.evaluation import evaluate_policy
 HERE = Path(__file__).parent
 ENV = "rl/DeepSea-v0"
 ALGOS = ("ngu", "agent57", "r2d2", "dqn")
+# Rows are labelled with the code they ran with: the losses, inputs and novelty networks
+# changed with issue 19, so earlier rows are not comparable with later ones.
+CODE = "after issue 19"
 
 
 class Progress(Callback):
@@ -98,11 +101,23 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
     agent.learn(steps, callbacks=progress)
     train_s = time.perf_counter() - start
     final = evaluate_policy(agent, ENV, config.env_kwargs, episodes=20, seed=10**6)
+    # The diagnostic from the same trained agent: NGU's best arm, Agent57's j = 0. It
+    # separates "exploration never found the treasure" from "found, but the evaluated
+    # policy did not follow" without a second training run.
+    diagnostic = "j0" if algo == "agent57" else "best_arm"
+    evaluated_with = config.evaluation_policy
+    agent.config.evaluation_policy = diagnostic
+    diagnostic_result = evaluate_policy(agent, ENV, config.env_kwargs, episodes=20, seed=10**6)
+    agent.config.evaluation_policy = evaluated_with
     return {
         "first_treasure_episode": progress.first_treasure_episode,
         "target_episode": progress.target_episode,
         "final_return": final.return_mean,
         "final_success": final.success_rate,
+        "diagnostic": {
+            "evaluation_policy": diagnostic,
+            "final_return": diagnostic_result.return_mean,
+        },
         "curve": progress.curve,
         "env_steps_per_s": steps / train_s,
         "settings": args.set,
@@ -235,7 +250,19 @@ def _setting_label(row: dict) -> str:
         else:
             extra[key] = item
     label = f"{settings['num_envs']} envs, novelty lr {settings['novelty_learning_rate']:g}"
+    if "code" in row:
+        label = f"{row['code']}: {label}"
     return ", ".join([label, *extra.values()])
+
+
+def _diagnostic(runs: list[dict]) -> str:
+    """How many seeds the diagnostic evaluation (NGU's best arm, Agent57's j = 0) of the
+    same trained agents brought to >= 0.9; "-" for rows recorded without it."""
+    diagnostics = [r["diagnostic"] for r in runs if "diagnostic" in r]
+    if not diagnostics:
+        return "-"
+    passed = sum(d["final_return"] >= 0.9 for d in diagnostics)
+    return f"{diagnostics[0]['evaluation_policy']}: {passed}/{len(diagnostics)}"
 
 
 def table(path: Path) -> str:
@@ -249,8 +276,8 @@ def table(path: Path) -> str:
     lines = [
         "| size | agent | settings | episodes | seeds | final greedy return | seeds >= 0.9 "
         "| first treasure (episode; seed 0, 1, ...) | greedy >= 0.9 at episode | env steps/s "
-        "| wall / seed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| wall / seed | diagnostic: seeds >= 0.9 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (size, algo, settings), runs in sorted(groups.items()):
         runs = sorted(runs, key=lambda r: r["seed"])  # the per-seed columns in seed order
@@ -261,7 +288,7 @@ def table(path: Path) -> str:
             f"| {', '.join(str(r['first_treasure_episode'] or 'never') for r in runs)} "
             f"| {', '.join(str(r['target_episode'] or 'never') for r in runs)} "
             f"| {np.mean([r['env_steps_per_s'] for r in runs]):.0f} "
-            f"| {np.mean([r['wall_s'] for r in runs]):.0f} s |"
+            f"| {np.mean([r['wall_s'] for r in runs]):.0f} s | {_diagnostic(runs)} |"
         )
     return "\n".join(lines)
 
@@ -303,6 +330,7 @@ def main() -> None:
                 **row,
                 "wall_s": time.perf_counter() - start,
                 "date": dt.date.today().isoformat(),
+                "code": CODE,
                 "machine": f"{platform.processor() or platform.machine()}, TF threads "
                 f"{args.threads}",
             }

@@ -22,6 +22,7 @@ import tensorflow as tf
 from rl_ppo import PPO
 
 from rl_core.callbacks import Callback
+from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd
 from rl_core.optim import Adam
 from rl_gail.config import GAILConfig
@@ -46,6 +47,13 @@ class GAIL(PPO):
 
     def __init__(self, config: GAILConfig) -> None:
         super().__init__(config)
+        if self.obs_dim is None:
+            # PPO takes images and dicts; the discriminator and demonstrations are flat.
+            self.envs.close()
+            raise ConfigError(
+                f"gail needs flat Box observations; {config.env} has "
+                f"{self.observations.kind} observations"
+            )
         action_dim = self.envs.single_action_space.n if self.discrete else self.action_low.size
         self.discriminator = Discriminator(
             self.obs_dim,

@@ -17,8 +17,9 @@ def register_algorithms(register):
         AlgorithmSpec.for_agent(
             "rl_ppo.agent:PPO",
             name="ppo",
-            summary="Proximal Policy Optimization: clipped surrogate, GAE; an MLP on flat Box "
-            "observations (images are flattened), Discrete or Box actions.",
+            summary="Proximal Policy Optimization: clipped surrogate, GAE; an MLP on flat Box, "
+            "Discrete and MultiBinary observations, a CNN on images (H x W x C, uint8 or bool), "
+            "one encoder per key of a Dict; Discrete or Box actions.",
             config_cls=PPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -46,15 +46,47 @@ class PPO(Agent[PPOConfig]):
         self.envs = make_training_envs(
             config, "ppo", vectorization=config.vectorization, box_observations=False
         )
-        obs_space = self.envs.single_observation_space
         try:
-            # An unsupported space is one line here, before any network is built.
-            self.observations = ObservationFormat(
-                obs_space, config.env, normalize=config.normalize_observations
-            )
+            self._build(config)
         except ConfigError:
-            self.envs.close()
+            self.envs.close()  # a space or setting that does not fit: one line, no leaked envs
             raise
+        self.learner = PPOLearner(self.model, config)
+        self.obs_rms = (
+            RunningMeanStd(shape=(self.obs_dim,)) if config.normalize_observations else None
+        )
+        self.return_rms = RunningMeanStd(shape=()) if config.scale_rewards else None
+        self._discounted_return = np.zeros(config.num_envs)
+        self.rng = np.random.default_rng(config.seed)
+        self.stats = EpisodeStats(config.num_envs)
+        self._obs: Any = None
+        # The step count at which the lr and clip range reach 0: the end of the current
+        # learn() call (set by learn(); config.total_steps until one is made).
+        self._schedule_end = config.total_steps
+        # Flat observations: the NumPy mirror of the MLP (a TF call costs more than the
+        # MLP); images and dicts: one TF call per vector step (the convs are the cost).
+        if self.observations.kind == "flat":
+            self.acting_policy: NumpyPolicy | TensorFlowPolicy = NumpyPolicy(
+                self.discrete, config.activation
+            )
+        else:
+            self.acting_policy = TensorFlowPolicy(self.model)
+        self.acting_policy.load(self.model.policy_weights())
+        # Where rollouts come from when not from self.envs (a distributed runner's workers).
+        self.rollout_source: Any = None
+        # reduce_retracing: the number of bootstrap states varies with the truncations.
+        self._rollout_stats = tf.function(
+            self._rollout_stats_graph, reduce_retracing=True, autograph=False
+        )
+
+    def _build(self, config: PPOConfig) -> None:
+        """The observation format, the action mapping and the network for the envs'
+        spaces: an unsupported space or a setting that does not fit it (a CNN too large
+        for the image, normalization of images) is one line here, before any training."""
+        obs_space = self.envs.single_observation_space
+        self.observations = ObservationFormat(
+            obs_space, config.env, normalize=config.normalize_observations
+        )
         action_space = self.envs.single_action_space
         # The env's first action (Discrete(n, start=s) takes s .. s+n-1); the policy's are 0 .. n-1.
         self.action_start = 0
@@ -82,33 +114,6 @@ class PPO(Agent[PPOConfig]):
             config.log_std_init,
             seed=config.seed,
             cnn=config.cnn,
-        )
-        self.learner = PPOLearner(self.model, config)
-        self.obs_rms = (
-            RunningMeanStd(shape=(self.obs_dim,)) if config.normalize_observations else None
-        )
-        self.return_rms = RunningMeanStd(shape=()) if config.scale_rewards else None
-        self._discounted_return = np.zeros(config.num_envs)
-        self.rng = np.random.default_rng(config.seed)
-        self.stats = EpisodeStats(config.num_envs)
-        self._obs: Any = None
-        # The step count at which the lr and clip range reach 0: the end of the current
-        # learn() call (set by learn(); config.total_steps until one is made).
-        self._schedule_end = config.total_steps
-        # Flat observations: the NumPy mirror of the MLP (a TF call costs more than the
-        # MLP); images and dicts: one TF call per vector step (the convs are the cost).
-        if self.observations.kind == "flat":
-            self.acting_policy: NumpyPolicy | TensorFlowPolicy = NumpyPolicy(
-                self.discrete, config.activation
-            )
-        else:
-            self.acting_policy = TensorFlowPolicy(self.model)
-        self.acting_policy.load(self.model.policy_weights())
-        # Where rollouts come from when not from self.envs (a distributed runner's workers).
-        self.rollout_source: Any = None
-        # reduce_retracing: the number of bootstrap states varies with the truncations.
-        self._rollout_stats = tf.function(
-            self._rollout_stats_graph, reduce_retracing=True, autograph=False
         )
 
     # ------------------------------------------------------------------ acting

@@ -217,3 +217,28 @@ def test_image_agent_saves_and_loads_its_cnn(tmp_path):
     again = PPO.load(tmp_path / "p")
     obs = np.random.default_rng(1).integers(0, 256, (6, 10, 10, 2)).astype(np.uint8)
     np.testing.assert_array_equal(agent.acting_policy.head(obs), again.acting_policy.head(obs))
+
+
+@pytest.mark.parametrize("env", ["ppo_test/SideImage-v0", "ppo_test/SideFlip-v0"])
+def test_an_exported_image_or_dict_policy_acts_as_predict(tmp_path, env):
+    from rl_ppo.export import serving_function
+
+    from rl_core.export import export_policy
+
+    agent = PPO(image_config(env))
+    agent.learn(128)
+    out = export_policy(serving_function(agent), tmp_path / "saved", "savedmodel")
+    saved = tf.saved_model.load(str(out)).signatures["serving_default"]
+    probe = SideImageEnv(with_flip=env.endswith("Flip-v0"))
+    probe.reset(seed=0)
+    samples = [probe._observe() for _ in range(32)]
+    if isinstance(samples[0], dict):
+        obs = {
+            "image": np.stack([s["image"] for s in samples]),
+            "flip": np.array([s["flip"] for s in samples]),
+        }
+        feeds = {k: tf.constant(v) for k, v in obs.items()}
+    else:
+        obs = np.stack(samples)
+        feeds = {"observations": tf.constant(obs)}
+    np.testing.assert_array_equal(saved(**feeds)["actions"].numpy(), agent.predict(obs))

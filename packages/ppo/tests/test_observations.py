@@ -242,3 +242,48 @@ def test_an_exported_image_or_dict_policy_acts_as_predict(tmp_path, env):
         obs = np.stack(samples)
         feeds = {"observations": tf.constant(obs)}
     np.testing.assert_array_equal(saved(**feeds)["actions"].numpy(), agent.predict(obs))
+
+
+def _preset(name: str) -> dict:
+    import tomllib
+    from pathlib import Path
+
+    import rl_ppo
+
+    return tomllib.loads((Path(rl_ppo.__file__).parent / "presets" / f"{name}.toml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "space", "megabytes"),
+    [
+        ("atari", spaces.Box(0, 255, (84, 84, 4), np.uint8), "28.9 MB"),
+        ("minatar", spaces.Box(0, 1, (10, 10, 4), bool), "3.3 MB"),
+        ("minatar", spaces.Box(0, 1, (10, 10, 10), bool), "8.2 MB"),
+    ],
+)
+def test_image_presets_state_their_uint8_rollout_buffer_memory(name, space, megabytes):
+    from rl_ppo.observations import ObservationFormat
+
+    settings = _preset(name)
+    help_text = settings.pop("preset")["help"]
+    config = apply_overrides(PPOConfig(), settings)  # the preset is a valid config
+    nbytes = ObservationFormat(space, config.env).nbytes(config.n_steps, config.num_envs)
+    assert f"{nbytes / 1e6:.1f} MB" == megabytes and megabytes in help_text
+
+
+def test_the_atari_preset_is_cleanrls_ppo_atari():
+    config = apply_overrides(
+        PPOConfig(), {k: v for k, v in _preset("atari").items() if k != "preset"}
+    )
+    assert (config.num_envs, config.n_steps, config.n_epochs) == (8, 128, 4)
+    assert config.num_envs * config.n_steps // config.minibatch_size == 4  # 4 minibatches
+    assert (config.learning_rate, config.anneal_lr, config.clip_range) == (2.5e-4, True, 0.1)
+    assert (config.ent_coef, config.gamma, config.gae_lambda, config.max_grad_norm) == (
+        0.01,
+        0.99,
+        0.95,
+        0.5,
+    )
+    # CleanRL's vf_coef 0.5 multiplies half the squared error; ours the whole of it.
+    assert config.vf_coef == 0.25 and config.clip_value_loss and config.clip_value_range == 0.1
+    assert config.cnn == "nature" and config.shared_network and config.clip_reward

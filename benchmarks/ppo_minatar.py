@@ -18,8 +18,9 @@ orthogonal init. Each process is held to one thread (TF_NUM_INTRAOP/INTEROP_THRE
 ``torch.set_num_threads(1)``): the machine's 2 cores are shared.
 
     uv pip install minatar   # and into SB3's venv: uv pip install --python SB3PY minatar
-    nice -n 5 uv run python benchmarks/ppo_minatar.py --sb3-python /work/sb3venv-fetch/bin/python \\
-        --steps 200000 --seeds 0 --games Breakout SpaceInvaders --out benchmarks/ppo_minatar_results.jsonl
+    nice -n 5 uv run python benchmarks/ppo_minatar.py \\
+        --sb3-python /work/sb3venv-fetch/bin/python --steps 200000 --seeds 0 \\
+        --games Breakout SpaceInvaders --out benchmarks/ppo_minatar_results.jsonl
 
 Without the SB3 virtualenv only rl-ppo is measured.
 """

@@ -134,10 +134,14 @@ def test_minatar_grids_take_minatars_cnn():
         EmbeddingNetwork(0, 3, (8,), 4, rng, ImageInput(MINATAR, "nature"))
 
 
-def test_frozen_embedding_rows_use_their_own_weights_on_images():
+@pytest.mark.parametrize(
+    "space", [MINATAR, spaces.Box(0, 255, (36, 36, 2), np.uint8)], ids=["minatar", "nature"]
+)
+def test_frozen_embedding_rows_use_their_own_weights_on_images(space):
     rng = np.random.default_rng(1)
-    embedding = EmbeddingNetwork(0, 3, (8,), 5, rng, ImageInput(MINATAR))
-    obs = tf.constant(rng.integers(0, 2, (3, 10, 10, 4)).astype(np.uint8))
+    embedding = EmbeddingNetwork(0, 3, (8,), 5, rng, ImageInput(space))
+    high = 2 if space.dtype == bool else 256
+    obs = tf.constant(rng.integers(0, high, (3, *space.shape)).astype(np.uint8))
     current = [v.numpy() for v in embedding.embed_variables()]
     expected = embedding(obs).numpy()
     # Row 1 keeps a copy of f from before a change of the weights; rows 0 and 2 the new f.
@@ -184,7 +188,7 @@ def test_image_smoke_keeps_uint8_replay_through_a_checkpoint(cls, config_cls, dt
         {**SMALL, "env": "NGUTest/TinyImage-v0", "env_kwargs": {"dtype": dtype},
          "replay_capacity": 16},
     )  # fmt: skip
-    agent = cls(config).learn(160)
+    agent = cls(config).learn(120)
     assert agent.learner.steps > 0
     assert all(np.isfinite(v) for v in agent._recent_metrics.values()), agent._recent_metrics
     stored = agent.replay.state_dict()["data/obs"]

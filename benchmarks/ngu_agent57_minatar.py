@@ -4,7 +4,8 @@ The comparison the preset is made for is the MinAtar paper's DQN (Young & Tian, 
 arXiv:1903.03176, Figure 2 and the repository's results plot: 30 seeds, returns against
 frames, sticky actions 0.1 as in ``minatar.Environment``'s default) at the same number of
 frames (MinAtar has no frame skip: one frame is one env step, ``--steps``). The paper shows
-curves, not a table; read its DQN return at the budget you run off the figure and say so
+curves, not a table; issue 20 reads its DQN at 5M frames as about 10 on Breakout (and 43
+on SpaceInvaders). Read the DQN return at the budget you run off the figure and say so
 beside the row. What this script measures itself is the greedy evaluation return of each
 agent and, as a control on the same env and evaluation, a uniform random policy.
 

@@ -38,7 +38,12 @@ class ObservationFormat:
     ``dtype`` per observation, ``image`` for the CNN path."""
 
     def __init__(self, space: spaces.Space) -> None:
-        kind = observation_kind(space)  # the one-line error for unsupported spaces
+        try:
+            kind = observation_kind(space)
+        except UnsupportedObservationError as exc:
+            # rl_core's reason, with what these agents accept (less than its encoders).
+            reason = str(exc).split("; accepted:")[0]
+            raise UnsupportedObservationError(f"{reason}; accepted: {ACCEPTED}") from None
         if kind == "dict":
             images = [k for k, s in space.spaces.items() if is_image_space(s)]
             if images:

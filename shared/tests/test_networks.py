@@ -20,6 +20,7 @@ from rl_core.networks import (
     observation_kind,
     orthogonal,
 )
+from rl_core.spaces import check_observation_space
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (3, 6), (4, 4)])
@@ -207,3 +208,14 @@ def test_dict_encoder_concatenates_parts_in_key_order_then_the_mlp():
     got = encoder({k: tf.constant(v) for k, v in obs.items()}).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     assert encoder.out_size == 16 and image.out_size == 128  # 7x7: MinAtar's CNN
+
+
+def test_an_algorithm_rejects_kinds_it_does_not_take_in_one_line():
+    image = spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    assert check_observation_space(image, ("flat", "image"), "PPO") == "image"
+    with pytest.raises(UnsupportedObservationError) as excinfo:
+        check_observation_space(image, ("flat",), "MPO", env="ALE/Pong-v5")
+    message = str(excinfo.value)
+    assert message == (
+        "MPO does not take image observations of ALE/Pong-v5 (84x84x4 uint8); it takes: flat Box"
+    )

@@ -23,6 +23,9 @@ class FakeALE:
     def getScreenGrayscale(self, out: np.ndarray) -> None:
         out[...] = self.env.screen()
 
+    def getScreenRGB(self, out: np.ndarray) -> None:
+        out[...] = self.env.screen()[..., None] // np.array([1, 2, 4], np.uint8)
+
     def lives(self) -> int:
         return self.env.lives
 
@@ -34,11 +37,14 @@ class FakeAtari(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, left=(0, 200, 10, 60), right=(30, 200, 90, 20), lose_life_at=None):
+    def __init__(
+        self, left=(0, 200, 10, 60), right=(30, 200, 90, 20), lose_life_at=None, rgb=False
+    ):
         # After a reset without no-ops the screen shows (left, right) = (0, 30), and each
         # agent step of frame_skip=4 covers frames (200, 200), (10, 90), (60, 20), (0, 30).
         self.left, self.right, self.lose_life_at = left, right, lose_life_at
-        self.observation_space = spaces.Box(0, 255, (HEIGHT, WIDTH), np.uint8)
+        shape = (HEIGHT, WIDTH, 3) if rgb else (HEIGHT, WIDTH)
+        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
         self.action_space = spaces.Discrete(4)
         self._frameskip = 1  # AtariPreprocessing insists on it
         self.ale = FakeALE(self)
@@ -118,6 +124,16 @@ def test_frames_are_stacked_channels_last_oldest_first(cv2):
     obs, *_ = env.step(0)  # frames 5..8 repeat the pattern of 1..4
     assert [halves(obs[..., c]) for c in range(4)] == [(0, 30)] * 2 + [(60, 30)] * 2
     assert obs.flags.c_contiguous and env.observation_space.contains(obs)
+
+
+def test_rgb_frames_are_stacked_frame_by_frame(cv2):
+    # The RGB screen is (v, v // 2, v // 4): channel 3 * i + c is colour c of frame i.
+    env = preprocess_atari(FakeAtari(rgb=True), noop_max=0, grayscale=False, frame_stack=2)
+    assert env.observation_space == spaces.Box(0, 255, (84, 84, 6), np.uint8)
+    env.reset(seed=0)
+    obs, *_ = env.step(0)
+    left = [halves(obs[..., c])[0] for c in range(6)]
+    assert left == [0, 0, 0, 60, 30, 15]  # the reset frame's colours, then the pooled frame's
 
 
 def test_life_loss_ends_the_episode_only_when_asked(cv2):

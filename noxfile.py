@@ -60,7 +60,8 @@ def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> No
     # so the resolver takes rl-core from here and everything else from the registry.
     # rl-core comes with its `video` extra (the tests record GIFs and MP4s), `ray`
     # (the distributed runners are tested on a local Ray instance) and the image suites
-    # `atari`, `minatar`, `minigrid` (wheels of about 61, 64 and 12 MB; 2-4 s each to install from PyPI).
+    # `atari`, `minatar`, `minigrid` (wheels of about 61, 64 and 12 MB; 2-4 s each to
+    # install from PyPI).
     # rl-cli comes with `tune` (Optuna, for `rl tune`).
     extras = {
         MEMBERS["rl-core"]: "[video,ray,atari,minatar,minigrid]",

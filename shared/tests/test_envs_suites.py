@@ -14,6 +14,7 @@ from gymnasium import spaces
 
 from rl_core.envs import SUITES, make_env, make_vector_env
 from rl_core.errors import ConfigError
+from rl_core.spaces import image_scale
 
 
 def test_importing_rl_core_envs_imports_no_suite():
@@ -99,7 +100,11 @@ def test_minigrid_doorkey_is_image_and_direction_without_the_mission():
     env = make_env("MiniGrid-DoorKey-8x8-v0")
     space = env.observation_space
     assert isinstance(space, spaces.Dict) and set(space) == {"image", "direction"}
-    assert space["image"] == spaces.Box(0, 255, (7, 7, 3), np.uint8)
+    image = space["image"]
+    assert image.shape == (7, 7, 3) and image.dtype == np.uint8 and np.all(image.low == 0)
+    # The true maxima of the object, colour and state ids, so scaling maps them to [0, 1].
+    np.testing.assert_array_equal(image.high[0, 0], [10, 5, 2])
+    np.testing.assert_array_equal(image_scale(image), [10, 5, 2])
     assert space["direction"] == spaces.Discrete(4)
     obs, _ = env.reset(seed=0)
     assert set(obs) == {"image", "direction"} and space.contains(obs)

@@ -17,6 +17,7 @@ from rl_core.networks import (
     describe_space,
     encoder_for_space,
     glorot,
+    image_scale,
     observation_kind,
     orthogonal,
 )
@@ -218,4 +219,20 @@ def test_an_algorithm_rejects_kinds_it_does_not_take_in_one_line():
     message = str(excinfo.value)
     assert message == (
         "MPO does not take image observations of ALE/Pong-v5 (84x84x4 uint8); it takes: flat Box"
+    )
+
+
+def test_image_scale_uses_the_declared_per_channel_bounds():
+    pixels = spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    np.testing.assert_array_equal(image_scale(pixels), [255] * 4)
+    high = np.broadcast_to(np.array([10, 5, 2], np.uint8), (7, 7, 3))
+    codes = spaces.Box(0, high, dtype=np.uint8)
+    np.testing.assert_array_equal(image_scale(codes), [10, 5, 2])
+    encoder = encoder_for_space(codes, np.random.default_rng(0))
+    x = np.broadcast_to(np.array([10, 5, 2], np.uint8), (1, 7, 7, 3))
+    np.testing.assert_allclose(
+        encoder(tf.constant(x)).numpy(),
+        encoder.parts[0].cnn(tf.ones([1, 7, 7, 3])).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
     )

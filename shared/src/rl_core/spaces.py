@@ -43,9 +43,15 @@ def is_image_space(space: spaces.Space) -> bool:
     )
 
 
-def image_scale(space: spaces.Box) -> float:
-    """The divisor that maps the image's values to [0, 1]: 255 for uint8, 1 for bool."""
-    return 255.0 if space.dtype == np.uint8 else 1.0
+def image_scale(space: spaces.Box) -> np.ndarray:
+    """Per-channel divisors that map the image's values to [0, 1]: the space's upper bound
+    for uint8 (255 for pixels; an env whose channels hold small codes, such as MiniGrid's
+    object/colour/state ids, declares their true maxima), 1 for bool."""
+    channels = space.shape[-1]
+    if space.dtype == np.bool_:
+        return np.ones(channels, np.float32)
+    high = np.asarray(space.high, np.float32).reshape(-1, channels).max(axis=0)
+    return np.maximum(high, 1.0)
 
 
 def observation_kind(space: spaces.Space) -> str:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium.envs.registration import EnvSpec, load_env_creator
 
 from rl_core.errors import ConfigError, install_hint
@@ -169,4 +170,25 @@ def make_without_mission(entry_point: Any, **kwargs: Any) -> gym.Env:
     creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
     env = creator(**kwargs)
     keys = [key for key in env.observation_space.spaces if key != "mission"]
-    return FilterObservation(env, keys)
+    return MiniGridImageBounds(FilterObservation(env, keys))
+
+
+class MiniGridImageBounds(gym.ObservationWrapper):
+    """Declares the true per-channel maxima of MiniGrid's ``image`` (object, colour and
+    state ids: 10, 5, 2 in minigrid 3.x) instead of its Box's 255, so that an encoder that
+    scales images by their bounds (:func:`rl_core.spaces.image_scale`) maps the codes to
+    [0, 1] rather than to [0, 0.04]. The observations themselves are unchanged."""
+
+    def __init__(self, env: gym.Env) -> None:
+        from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX, STATE_TO_IDX
+
+        super().__init__(env)
+        image = env.observation_space["image"]
+        maxima = [max(table.values()) for table in (OBJECT_TO_IDX, COLOR_TO_IDX, STATE_TO_IDX)]
+        high = np.broadcast_to(np.array(maxima, image.dtype), image.shape)
+        self.observation_space = gym.spaces.Dict(
+            {**env.observation_space.spaces, "image": gym.spaces.Box(0, high, dtype=image.dtype)}
+        )
+
+    def observation(self, observation):
+        return observation

@@ -81,7 +81,7 @@ class _Part(tf.Module):
         self.kind = observation_kind(space)
         self.cnn = None
         if self.kind == "image":
-            self.scale = image_scale(space)
+            self.scale = tf.constant(image_scale(space))
             self.cnn = CNNS[choose_cnn(space, cnn)](space.shape, rng, name=f"{name}_cnn", init=init)
             self.out_size = self.cnn.out_size
         elif self.kind == "discrete":

@@ -9,7 +9,7 @@ on SpaceInvaders). Read the DQN return at the budget you run off the figure and 
 beside the row. What this script measures itself is the greedy evaluation return of each
 agent and, as a control on the same env and evaluation, a uniform random policy.
 
-    uv pip install minatar      # or rl-core's minatar extra, where it exists
+    uv sync --all-packages      # the dev group has rl-core's minatar extra
     uv run python benchmarks/ngu_agent57_minatar.py run --steps 100000 --seeds 1 2 3
     uv run python benchmarks/ngu_agent57_minatar.py table
 
@@ -36,17 +36,15 @@ ENV = "MinAtar/Breakout-v1"
 
 
 def _ensure_minatar() -> None:
-    """Register the MinAtar ids with Gymnasium if nothing has (rl-core finds them lazily
-    where it has the minatar extra; the minatar package registers them on request)."""
-    import gymnasium as gym
+    """rl-core finds the MinAtar ids lazily; without the package it says in one line
+    which extra to install."""
+    from rl_core.envs import make_env
+    from rl_core.errors import ConfigError
 
-    if ENV in gym.registry:
-        return
     try:
-        from minatar.gym import register_envs
-    except ImportError:
-        sys.exit("MinAtar is not installed: uv pip install minatar")
-    register_envs()
+        make_env(ENV).close()
+    except ConfigError as error:
+        sys.exit(str(error))
 
 
 def _random_policy_return(episodes: int, seed: int) -> float:

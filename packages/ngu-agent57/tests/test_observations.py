@@ -122,7 +122,7 @@ def test_atari_torsos_are_the_nature_cnn_and_ngus_embedding_and_rnd_heads():
 def test_minatar_grids_take_minatars_cnn():
     rng = np.random.default_rng(0)
     image = ImageInput(MINATAR)  # auto: 10x10 is below the Nature CNN's 36x36
-    assert image.cnn == "minatar" and image.scale == 1.0
+    assert image.cnn == "minatar" and np.array_equal(image.scale, [1, 1, 1, 1])
     q = RecurrentQNetwork(0, 3, 2, (), 8, rng, "q", image=image)
     cnn = q.torso.parts[0].cnn
     # Young & Tian (2019): 16 3x3/1 (10 -> 8), dense 128.

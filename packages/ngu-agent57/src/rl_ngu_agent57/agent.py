@@ -45,7 +45,8 @@ from rl_ngu_agent57.wrappers import DiscretizeActions
 def _checked_env(config: CommonConfig, algorithm: str) -> gym.Env:
     """One env, wrapped to Discrete actions where asked; refuses unsupported spaces."""
     env = make_env(config.env, **config.env_kwargs)
-    ObservationFormat(env.observation_space)  # a one-line error for an unsupported space
+    # A one-line error for an unsupported space.
+    ObservationFormat(env.observation_space, algorithm, config.env)
     action_space = env.action_space
     if isinstance(action_space, spaces.Box):
         if config.action_bins == 0:
@@ -75,7 +76,7 @@ class _RecurrentAgent(Agent):
         cfg = config
         probe = _checked_env(cfg, self.algorithm)
         # Images stay uint8 [H, W, C] (the CNN path); everything else becomes float32 [D].
-        self.observations = ObservationFormat(probe.observation_space)
+        self.observations = ObservationFormat(probe.observation_space, self.algorithm, cfg.env)
         self.obs_dim = self.observations.size
         image = ImageInput(probe.observation_space, cfg.cnn) if self.observations.image else None
         # Checkpoints write pixel or bit observations as uint8 (images are uint8 already).

@@ -29,7 +29,8 @@ from gymnasium import spaces
 from rl_core.errors import ConfigError
 from rl_core.networks import LSTM, MLP, Conv2D, Dense, encoder_for_space
 from rl_core.networks.conv import MINATAR_LAYERS, NATURE_LAYERS, conv_output_size
-from rl_core.networks.encoders import choose_cnn, image_scale
+from rl_core.networks.encoders import choose_cnn
+from rl_core.spaces import image_scale
 
 CONV_LAYERS = {"nature": NATURE_LAYERS, "minatar": MINATAR_LAYERS}
 
@@ -45,12 +46,14 @@ def _relu_mlp(n_in: int, hidden: tuple[int, ...], rng: np.random.Generator, name
 
 class ImageInput:
     """What the networks need to know of an image observation space: its shape, the
-    divisor to [0, 1] and the CNN (``"nature"`` or ``"minatar"``) its torsos use."""
+    per-channel divisors to [0, 1] (:func:`rl_core.spaces.image_scale`: 255 for pixels, the
+    declared maxima of channels of small codes, 1 for bool) and the CNN (``"nature"`` or
+    ``"minatar"``) its torsos use."""
 
     def __init__(self, space: spaces.Box, cnn: str = "auto") -> None:
         self.space = space
         self.shape = tuple(int(d) for d in space.shape)
-        self.scale = image_scale(space)
+        self.scale = np.asarray(image_scale(space), np.float32)
         self.cnn = choose_cnn(space, cnn)
 
     def scaled(self, images: tf.Tensor) -> tf.Tensor:

@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rl_core.networks import UnsupportedObservationError, is_image_space, observation_kind
+from rl_core.spaces import (
+    UnsupportedObservationError,
+    check_observation_space,
+    is_image_space,
+)
+
+OBSERVATIONS = ("flat", "image", "discrete", "dict")
+"""The observation kinds of :mod:`rl_core.spaces` NGU and Agent57 take (a Dict without
+images: checked here)."""
 
 ACCEPTED = (
     "image Box (H x W x C, uint8 or bool), flat Box, MultiBinary, Discrete, and a Dict of "
@@ -37,9 +45,9 @@ class ObservationFormat:
     """Converts batches of an env's observations to what the agent stores: ``shape`` and
     ``dtype`` per observation, ``image`` for the CNN path."""
 
-    def __init__(self, space: spaces.Space) -> None:
+    def __init__(self, space: spaces.Space, algorithm: str = "NGU/Agent57", env: str = "") -> None:
         try:
-            kind = observation_kind(space)
+            kind = check_observation_space(space, OBSERVATIONS, algorithm, env or None)
         except UnsupportedObservationError as exc:
             # rl_core's reason, with what these agents accept (less than its encoders).
             reason = str(exc).split("; accepted:")[0]
@@ -48,8 +56,9 @@ class ObservationFormat:
             images = [k for k, s in space.spaces.items() if is_image_space(s)]
             if images:
                 raise UnsupportedObservationError(
-                    f"NGU/Agent57 take a Dict observation only of non-image parts (key "
-                    f"{images[0]!r} is an image); accepted: {ACCEPTED}"
+                    f"{algorithm} takes a Dict observation only of non-image parts (key "
+                    f"{images[0]!r}{' of ' + env if env else ''} is an image); accepted: "
+                    f"{ACCEPTED}"
                 )
         self.space = space
         self.image = kind == "image"

@@ -166,6 +166,28 @@ def default_run(spec: Any) -> str:
     return f"preset `{preset}`, picked for it (`--preset none`: the defaults below)"
 
 
+def observations(spec: Any) -> str:
+    """The observation kinds the algorithm trains on, in words (``rl list``'s column)."""
+    from rl_core.spaces import describe_kinds
+
+    return describe_kinds(spec.observations) or "not stated by the plugin"
+
+
+def observations_table(specs: list[Any]) -> str:
+    """Which algorithm takes which observations (see rl_core.spaces for the kinds)."""
+    from rl_core.spaces import KIND_NAMES
+
+    kinds = list(KIND_NAMES)
+    lines = [
+        "| algorithm | " + " | ".join(KIND_NAMES[k] for k in kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for spec in specs:
+        marks = ["yes" if k in spec.observations else "-" for k in kinds]
+        lines.append(f"| `{spec.name}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def settings_page(spec: Any) -> str:
     cls = spec.config_cls
     source = f"{cls.__module__}.{cls.__qualname__}"
@@ -174,6 +196,7 @@ def settings_page(spec: Any) -> str:
         f"# `{spec.name}` settings\n",
         f"{spec.summary}\n",
         f"Default environment: `{spec.default_env}`. Config class: `{source}`.\n",
+        f"Observations: {observations(spec)}.\n",
         "Every setting can be changed with `--set key=value` (TOML syntax for the value: "
         "`3e-4`, `true`, `[64, 64]`), collected in a TOML file passed with `--config`, or "
         "set in the library API as a keyword of the Config class. "
@@ -262,6 +285,7 @@ def algorithm_page(spec: Any, template: Path) -> str:
         "summary": spec.summary,
         "default_env": spec.default_env,
         "default_run": default_run(spec),
+        "observations": observations(spec),
     }
 
     def fill(match: re.Match[str]) -> str:
@@ -426,6 +450,14 @@ def main(argv: list[str] | None = None) -> None:
         for png in sorted(PLOTS.glob("*.png")):
             shutil.copy2(png, OUT / "plots" / png.name)
             written.append(OUT / "plots" / png.name)
+
+    path = OUT / "observations.md"
+    write(
+        path,
+        NOTICE.format(source="each plugin's `AlgorithmSpec.observations`")
+        + observations_table(list(registry.specs())),
+    )
+    written.append(path)
 
     path = OUT / "headlines.md"
     write(

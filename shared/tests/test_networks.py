@@ -17,9 +17,11 @@ from rl_core.networks import (
     describe_space,
     encoder_for_space,
     glorot,
+    image_scale,
     observation_kind,
     orthogonal,
 )
+from rl_core.spaces import check_observation_space
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (3, 6), (4, 4)])
@@ -207,3 +209,30 @@ def test_dict_encoder_concatenates_parts_in_key_order_then_the_mlp():
     got = encoder({k: tf.constant(v) for k, v in obs.items()}).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     assert encoder.out_size == 16 and image.out_size == 128  # 7x7: MinAtar's CNN
+
+
+def test_an_algorithm_rejects_kinds_it_does_not_take_in_one_line():
+    image = spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    assert check_observation_space(image, ("flat", "image"), "PPO") == "image"
+    with pytest.raises(UnsupportedObservationError) as excinfo:
+        check_observation_space(image, ("flat",), "MPO", env="ALE/Pong-v5")
+    message = str(excinfo.value)
+    assert message == (
+        "MPO does not take image observations of ALE/Pong-v5 (84x84x4 uint8); it takes: flat Box"
+    )
+
+
+def test_image_scale_uses_the_declared_per_channel_bounds():
+    pixels = spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    np.testing.assert_array_equal(image_scale(pixels), [255] * 4)
+    high = np.broadcast_to(np.array([10, 5, 2], np.uint8), (7, 7, 3))
+    codes = spaces.Box(0, high, dtype=np.uint8)
+    np.testing.assert_array_equal(image_scale(codes), [10, 5, 2])
+    encoder = encoder_for_space(codes, np.random.default_rng(0))
+    x = np.broadcast_to(np.array([10, 5, 2], np.uint8), (1, 7, 7, 3))
+    np.testing.assert_allclose(
+        encoder(tf.constant(x)).numpy(),
+        encoder.parts[0].cnn(tf.ones([1, 7, 7, 3])).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )

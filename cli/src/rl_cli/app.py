@@ -24,6 +24,7 @@ from rl_core.config import config_from_dict, load_toml
 from rl_core.errors import ConfigError, RLError
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.run import RunDirectory, locate_saved
+from rl_core.spaces import describe_kinds
 
 # Options several commands take, declared once.
 DeviceOption = Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")]
@@ -62,11 +63,18 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
             )
             raise typer.Exit(1)
         table = Table(
-            "algorithm", "default env", "distributed", "summary", box=None, header_style="bold"
+            "algorithm",
+            "default env",
+            "observations",
+            "distributed",
+            "summary",
+            box=None,
+            header_style="bold",
         )
         for spec in registry.specs():
             runners = ", ".join(spec.distributed) or "-"
-            table.add_row(spec.name, spec.default_env, runners, spec.summary)
+            observations = describe_kinds(spec.observations) or "-"
+            table.add_row(spec.name, spec.default_env, observations, runners, spec.summary)
         out.print(table)
 
     @app.command("config")

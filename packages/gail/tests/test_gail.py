@@ -31,6 +31,7 @@ from rl_core.callbacks import Callback
 from rl_core.config import apply_overrides
 from rl_core.errors import ConfigError
 from rl_core.evaluation import evaluate_policy
+from rl_core.spaces import UnsupportedObservationError
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
@@ -612,3 +613,27 @@ def test_record_command_writes_a_dataset_gail_trains_on(tmp_path):
     assert all(np.isfinite(r["discriminator/loss"]) for r in seen)
     again = CliRunner().invoke(app, args)
     assert again.exit_code != 0 and "exists" in str(again.exception)
+
+
+class _TinyImageEnv(gym.Env):
+    """A 10x10x1 uint8 image observation: the discriminator's MLP must refuse it."""
+
+    observation_space = gym.spaces.Box(0, 255, (10, 10, 1), np.uint8)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros((10, 10, 1), np.uint8), {}
+
+    def step(self, action):
+        return np.zeros((10, 10, 1), np.uint8), 0.0, True, False, {}
+
+
+def test_image_observations_are_refused_in_one_line():
+    gym.register("gail-test/TinyImage-v0", entry_point=_TinyImageEnv)
+    try:
+        with pytest.raises(UnsupportedObservationError, match="gail does not take image") as err:
+            GAIL(GAILConfig(env="gail-test/TinyImage-v0", num_envs=1, demos="unused.npz"))
+        assert "\n" not in str(err.value)
+    finally:
+        gym.registry.pop("gail-test/TinyImage-v0")

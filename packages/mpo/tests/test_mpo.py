@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import rl_mpo
@@ -15,6 +16,7 @@ from rl_core.config import apply_overrides, config_from_dict
 from rl_core.errors import ConfigError, RunDirectoryError
 from rl_core.evaluation import evaluate_policy
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
+from rl_core.spaces import UnsupportedObservationError
 
 
 def preset(name: str) -> dict:
@@ -230,3 +232,27 @@ def test_learns_pendulum():
 
 
 PENDULUM_STEPS = 5_000
+
+
+class _TinyImageEnv(gym.Env):
+    """A 10x10x1 uint8 image observation: MPO's MLP torso must refuse it, not flatten it."""
+
+    observation_space = gym.spaces.Box(0, 255, (10, 10, 1), np.uint8)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros((10, 10, 1), np.uint8), {}
+
+    def step(self, action):
+        return np.zeros((10, 10, 1), np.uint8), 0.0, True, False, {}
+
+
+def test_image_observations_are_refused_in_one_line():
+    gym.register("mpo-test/TinyImage-v0", entry_point=_TinyImageEnv)
+    try:
+        with pytest.raises(UnsupportedObservationError, match="mpo does not take image") as err:
+            MPO(MPOConfig(env="mpo-test/TinyImage-v0", num_envs=1))
+        assert "\n" not in str(err.value)
+    finally:
+        gym.registry.pop("mpo-test/TinyImage-v0")

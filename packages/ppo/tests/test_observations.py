@@ -110,7 +110,7 @@ def test_bool_grids_are_stored_as_uint8_zero_one():
     buf = agent.collect_rollout()
     assert buf["obs"].dtype == np.uint8 and set(np.unique(buf["obs"])) == {0, 1}
     # The encoder scales a bool grid by 1, not 255: channel 1 (all lit) reaches the CNN as 1.0.
-    assert agent.model.pi_torso.parts[0].scale == 1.0
+    np.testing.assert_array_equal(agent.model.pi_torso.parts[0].scale.numpy(), [1.0, 1.0])
 
 
 def test_acting_in_tensorflow_follows_the_model():

@@ -80,6 +80,9 @@ class AlgorithmSpec:
         export: ``export(policy)``: the loaded policy's greedy
             :class:`~rl_core.export.ServingFunction`, for ``rl export``; None where the
             algorithm cannot be exported yet.
+        observations: the observation kinds it trains on (:mod:`rl_core.spaces`:
+            ``"flat"``, ``"image"``, ``"discrete"``, ``"dict"``), shown by ``rl list``;
+            empty where the plugin does not say.
     """
 
     name: str
@@ -91,6 +94,7 @@ class AlgorithmSpec:
     distributed: Mapping[str, Callable[[Any, RunDirectory, Any], Any]] = field(default_factory=dict)
     search_space: Mapping[str, Any] | Path | None = None
     export: Callable[[Policy], Any] | None = None
+    observations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -101,6 +105,13 @@ class AlgorithmSpec:
 
         if not issubclass(self.config_cls, BaseConfig):
             raise TypeError(f"{self.name}: config_cls must subclass rl_core.config.BaseConfig")
+        from rl_core.spaces import KIND_NAMES
+
+        if unknown := set(self.observations) - set(KIND_NAMES):
+            raise ValueError(
+                f"{self.name}: observations must be among {', '.join(KIND_NAMES)}, "
+                f"not {', '.join(sorted(unknown))}"
+            )
 
     @classmethod
     def for_agent(
@@ -114,6 +125,7 @@ class AlgorithmSpec:
         distributed: Mapping[str, str] | None = None,
         search_space: Mapping[str, Any] | Path | None = None,
         export: str | None = None,
+        observations: tuple[str, ...] = (),
     ) -> AlgorithmSpec:
         """The spec of an :class:`~rl_core.agent.Agent` subclass named ``"module:Class"``.
 
@@ -155,7 +167,7 @@ class AlgorithmSpec:
         runners = {backend: runner(target) for backend, target in (distributed or {}).items()}
         return cls(
             name, summary, config_cls, train, load_policy, dict(presets or {}), runners,
-            search_space, export_policy if export else None,
+            search_space, export_policy if export else None, tuple(observations),
         )  # fmt: skip
 
     @property

@@ -22,15 +22,19 @@ import tensorflow as tf
 from rl_ppo import PPO
 
 from rl_core.callbacks import Callback
-from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd
 from rl_core.optim import Adam
+from rl_core.spaces import check_observation_space
 from rl_gail.config import GAILConfig
 from rl_gail.demonstrations import Demonstrations, load_demonstrations, resolve_source
 from rl_gail.discriminator import Discriminator, DiscriminatorLearner, absorbing_return
 
 # (observations, actions, absorbing indicators): what the discriminator reads.
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+OBSERVATIONS = ("flat",)
+"""The observation kinds GAIL trains on (:mod:`rl_core.spaces`)."""
 
 
 class GAIL(PPO):
@@ -47,13 +51,10 @@ class GAIL(PPO):
 
     def __init__(self, config: GAILConfig) -> None:
         super().__init__(config)
-        if self.obs_dim is None:
-            # PPO takes images and dicts; the discriminator and demonstrations are flat.
-            self.envs.close()
-            raise ConfigError(
-                f"gail needs flat Box observations; {config.env} has "
-                f"{self.observations.kind} observations"
-            )
+        # The discriminator is an MLP over [s, a]: PPO's image encoders do not reach it.
+        check_observation_space(
+            self.envs.single_observation_space, OBSERVATIONS, "gail", config.env
+        )
         action_dim = self.envs.single_action_space.n if self.discrete else self.action_low.size
         self.discriminator = Discriminator(
             self.obs_dim,

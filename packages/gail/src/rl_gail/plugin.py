@@ -21,6 +21,7 @@ def register_algorithms(register):
             "rl_gail.agent:GAIL",
             name="gail",
             summary="Generative Adversarial Imitation Learning: PPO rewarded by a discriminator.",
+            observations=("flat",),
             config_cls=GAILConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

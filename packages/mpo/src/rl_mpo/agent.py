@@ -17,11 +17,15 @@ from rl_core.envs import make_training_envs
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.replay import REPLAY_FILE, ReplayBuffer, is_compact_space, load_replay, save_replay
+from rl_core.spaces import check_observation_space
 from rl_core.weights import load_variables, save_variables
 from rl_mpo.buffer import NStepWriter, SequenceWriter
 from rl_mpo.config import MPOConfig
 from rl_mpo.learning import MPOLearner
 from rl_mpo.networks import Critic, NumpyPolicy, Policy
+
+OBSERVATIONS = ("flat",)
+"""The observation kinds MPO trains on (:mod:`rl_core.spaces`): its torso is an MLP."""
 
 
 class MPO(Agent[MPOConfig]):
@@ -40,6 +44,7 @@ class MPO(Agent[MPOConfig]):
         super().__init__(config)
         self.envs = make_training_envs(config, "mpo")
         obs_space = self.envs.single_observation_space
+        check_observation_space(obs_space, OBSERVATIONS, "mpo", config.env)
         action_space = self.envs.single_action_space
         # The env's first action (Discrete(n, start=s) takes s .. s+n-1); the policy's and
         # the replay's are 0 .. n-1.

@@ -13,25 +13,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from rl_core.networks import Dense
+
 tfd = tfp.distributions
 LAYER_NORM_EPS = 1e-5
 LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def glorot(shape: tuple[int, int], rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
-    """Glorot-uniform weights (fan average), times ``scale``."""
-    limit = scale * np.sqrt(6.0 / (shape[0] + shape[1]))
-    return rng.uniform(-limit, limit, size=shape).astype(np.float32)
-
-
-class Dense(tf.Module):
-    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator, name: str, scale=1.0):
-        super().__init__(name=name)
-        self.w = tf.Variable(glorot((n_in, n_out), rng, scale), name="w")
-        self.b = tf.Variable(tf.zeros([n_out]), name="b")
-
-    def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return x @ self.w + self.b
 
 
 class LayerNormMLP(tf.Module):
@@ -45,7 +31,7 @@ class LayerNormMLP(tf.Module):
         super().__init__(name=name)
         sizes = (n_in, *hidden)
         self.layers = [
-            Dense(a, b, rng, name=f"{name}_{i}")
+            Dense(a, b, 1.0, rng, f"{name}_{i}", init="glorot")
             for i, (a, b) in enumerate(itertools.pairwise(sizes))
         ]
         self.ln_scale = tf.Variable(tf.ones([hidden[0]]), name="ln_scale")
@@ -101,14 +87,14 @@ class Policy(tf.Module):
         self.torso = LayerNormMLP(obs_dim, hidden, rng, f"{name}_torso")
         width = self.torso.out_size
         # A small mean layer starts the policy near the centre of the action space.
-        self.head = Dense(width, action_dim, rng, f"{name}_head", scale=1e-2)
+        self.head = Dense(width, action_dim, 1e-2, rng, f"{name}_head", init="glorot")
         self.scale_factor = init_scale / np.log(2.0)  # softplus(0) = log 2
         self.min_scale = min_scale
         if kind == "diagonal":
-            self.scale_head = Dense(width, action_dim, rng, f"{name}_scale", scale=1e-2)
+            self.scale_head = Dense(width, action_dim, 1e-2, rng, f"{name}_scale", init="glorot")
         elif kind == "full":
             k = action_dim * (action_dim + 1) // 2
-            self.scale_head = Dense(width, k, rng, f"{name}_scale", scale=1e-2)
+            self.scale_head = Dense(width, k, 1e-2, rng, f"{name}_scale", init="glorot")
             scatter, diag = tril_layout(action_dim)
             self.tril_scatter = tf.constant(scatter)
             self.tril_diag = tf.constant(diag)
@@ -151,7 +137,14 @@ class Critic(tf.Module):
         self.discrete = discrete
         n_in = obs_dim if discrete else obs_dim + action_dim
         self.torso = LayerNormMLP(n_in, hidden, rng, f"{name}_torso")
-        self.head = Dense(self.torso.out_size, action_dim if discrete else 1, rng, f"{name}_head")
+        self.head = Dense(
+            self.torso.out_size,
+            action_dim if discrete else 1,
+            1.0,
+            rng,
+            f"{name}_head",
+            init="glorot",
+        )
 
     def __call__(self, obs: tf.Tensor, actions: tf.Tensor | None = None) -> tf.Tensor:
         """[B, A] for discrete actions; [...] for Box ``actions`` [..., D] and ``obs`` [..., O]."""

@@ -17,8 +17,9 @@ def register_algorithms(register):
         AlgorithmSpec.for_agent(
             "rl_mpo.agent:MPO",
             name="mpo",
-            summary="Maximum a Posteriori Policy Optimisation (decoupled KL): MLPs on flat Box "
-            "observations, Box or Discrete actions.",
+            summary="Maximum a Posteriori Policy Optimisation (decoupled KL): MLPs, "
+            "Box or Discrete actions.",
+            observations=("flat",),
             config_cls=MPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

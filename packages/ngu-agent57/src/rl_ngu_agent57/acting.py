@@ -30,6 +30,13 @@ def behaviour_probabilities(greedy: np.ndarray, actions: np.ndarray, eps: np.nda
     return np.where(actions == greedy, 1.0 - eps + eps / n, eps / n).astype(np.float32)
 
 
+def _observation_tensor(obs: np.ndarray) -> tf.Tensor:
+    """Stored observations as a tensor: uint8 images as they are (the networks scale
+    them), anything else as float32."""
+    obs = np.asarray(obs)
+    return tf.constant(obs) if obs.dtype == np.uint8 else tf.constant(obs, tf.float32)
+
+
 class QPolicy:
     """Batched recurrent Q-values of one or two networks (mixed through h for two)."""
 
@@ -61,7 +68,7 @@ class QPolicy:
         if self.ri_input_scale is not None:
             prev_ri = np.asarray(prev_ri, np.float32) * np.float32(self.ri_input_scale())
         q, state = self._step(
-            tf.constant(obs, tf.float32),
+            _observation_tensor(obs),
             tf.constant(policy, tf.int32),
             tf.constant(prev_action, tf.int32),
             tf.constant(prev_re, tf.float32),
@@ -93,7 +100,6 @@ class Novelty:
         # [slots, ...] arrays per layer; filled by freeze().
         self.frozen: list[np.ndarray] | None = None
         self.freeze_embedding = freeze_embedding
-        self._layers = [*embedding.embed.layers, embedding.embed.out]
         self._graph = tf.function(self._features_graph, reduce_retracing=True)
 
     def _features_graph(self, obs, mean, std, frozen):
@@ -102,17 +108,14 @@ class Novelty:
         if frozen is None:
             embeddings = self.embedding(obs)
         else:
-            x = obs[: tf.shape(frozen[0])[0]]
-            for i in range(0, len(frozen), 2):
-                x = tf.einsum("ri,rio->ro", x, frozen[i]) + frozen[i + 1]
-                if i + 2 < len(frozen):
-                    x = tf.nn.relu(x)
-            embeddings = tf.concat([x, self.embedding(obs[tf.shape(frozen[0])[0] :])], axis=0)
+            rows = tf.shape(frozen[0])[0]
+            x = self.embedding.embed_rowwise(obs[:rows], frozen)
+            embeddings = tf.concat([x, self.embedding(obs[rows:])], axis=0)
         return embeddings, self.rnd.error(obs, mean, std)
 
     def freeze(self, slots: np.ndarray, num_slots: int) -> None:
         """Slots whose episodes start: their embedding is the current one until they end."""
-        current = [v.numpy() for layer in self._layers for v in (layer.w, layer.b)]
+        current = [v.numpy() for v in self.embedding.embed_variables()]
         if self.frozen is None:
             self.frozen = [np.repeat(c[None], num_slots, axis=0) for c in current]
         for stored, value in zip(self.frozen, current, strict=True):
@@ -151,7 +154,7 @@ class Novelty:
         frozen = None
         if self.freeze_embedding and frozen_slots is not None and len(frozen_slots):
             frozen = [tf.constant(layer[frozen_slots]) for layer in self.frozen]
-        embeddings, errors = self._graph(tf.constant(obs, tf.float32), mean, std, frozen)
+        embeddings, errors = self._graph(_observation_tensor(obs), mean, std, frozen)
         return embeddings.numpy(), errors.numpy()
 
 

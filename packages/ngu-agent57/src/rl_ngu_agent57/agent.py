@@ -30,13 +30,14 @@ from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
 from rl_ngu_agent57.meta import SlidingWindowUCB
-from rl_ngu_agent57.networks import EmbeddingNetwork, RecurrentQNetwork, RNDNetworks
+from rl_ngu_agent57.networks import EmbeddingNetwork, ImageInput, RecurrentQNetwork, RNDNetworks
 from rl_ngu_agent57.novelty import (
     EpisodicMemory,
     ExponentialMeanStd,
     LifelongNovelty,
     intrinsic_rewards,
 )
+from rl_ngu_agent57.observations import ObservationFormat
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 from rl_ngu_agent57.wrappers import DiscretizeActions
 
@@ -44,11 +45,8 @@ from rl_ngu_agent57.wrappers import DiscretizeActions
 def _checked_env(config: CommonConfig, algorithm: str) -> gym.Env:
     """One env, wrapped to Discrete actions where asked; refuses unsupported spaces."""
     env = make_env(config.env, **config.env_kwargs)
-    if not isinstance(env.observation_space, spaces.Box):
-        raise ConfigError(
-            f"{algorithm} needs a Box observation space; {config.env} has "
-            f"{type(env.observation_space).__name__}"
-        )
+    # A one-line error for an unsupported space.
+    ObservationFormat(env.observation_space, algorithm, config.env)
     action_space = env.action_space
     if isinstance(action_space, spaces.Box):
         if config.action_bins == 0:
@@ -77,8 +75,11 @@ class _RecurrentAgent(Agent):
         super().__init__(config)
         cfg = config
         probe = _checked_env(cfg, self.algorithm)
-        self.obs_dim = int(np.prod(probe.observation_space.shape))
-        # Checkpoints write pixel or bit observations as uint8.
+        # Images stay uint8 [H, W, C] (the CNN path); everything else becomes float32 [D].
+        self.observations = ObservationFormat(probe.observation_space, self.algorithm, cfg.env)
+        self.obs_dim = self.observations.size
+        image = ImageInput(probe.observation_space, cfg.cnn) if self.observations.image else None
+        # Checkpoints write pixel or bit observations as uint8 (images are uint8 already).
         self._compact_replay = ["data/obs"] if is_compact_space(probe.observation_space) else []
         self.num_actions = int(probe.action_space.n)
         self.action_grid = getattr(probe, "grid", None)
@@ -101,16 +102,16 @@ class _RecurrentAgent(Agent):
             name: tuple(
                 RecurrentQNetwork(
                     self.obs_dim, self.num_actions, n, cfg.hidden_sizes, cfg.lstm_units,
-                    net_rng, f"{name}_{role}", ri_scale,
+                    net_rng, f"{name}_{role}", ri_scale, image,
                 )
                 for role in ("online", "target")
             )
             for name in self.head_names
         }  # fmt: skip
         self.embedding = EmbeddingNetwork(
-            self.obs_dim, self.num_actions, cfg.hidden_sizes, cfg.embedding_size, net_rng
+            self.obs_dim, self.num_actions, cfg.hidden_sizes, cfg.embedding_size, net_rng, image
         )
-        self.rnd = RNDNetworks(self.obs_dim, cfg.hidden_sizes, cfg.rnd_output_size, net_rng)
+        self.rnd = RNDNetworks(self.obs_dim, cfg.hidden_sizes, cfg.rnd_output_size, net_rng, image)
         self.learner = self.learner_class(
             self.q_networks, self.embedding, self.rnd, self.betas, self.gammas, cfg,
             rnd_normalizer=lambda: self.novelty.obs_normalizer(),
@@ -138,12 +139,13 @@ class _RecurrentAgent(Agent):
             self.rnd,
             memory,
             LifelongNovelty(cfg.max_reward_scale, cfg.novelty_stats_decay),
-            RunningMeanStd(shape=(self.obs_dim,)) if cfg.rnd_obs_normalization else None,
+            # Per feature: per pixel for images (Burda et al., 2019, section 2.4).
+            RunningMeanStd(shape=self.observations.shape) if cfg.rnd_obs_normalization else None,
             freeze_embedding=cfg.freeze_embedding,
         )
         self.adder = SequenceAdder(
-            cfg.num_envs, self.obs_dim, cfg.burn_in, cfg.unroll_length, cfg.sequence_period,
-            self.state_shape,
+            cfg.num_envs, self.observations.shape, cfg.burn_in, cfg.unroll_length,
+            cfg.sequence_period, self.state_shape, obs_dtype=self.observations.dtype.name,
         )  # fmt: skip
         self.replay = PrioritizedReplayBuffer(
             cfg.replay_capacity,
@@ -204,7 +206,8 @@ class _RecurrentAgent(Agent):
     # ------------------------------------------------------------------ acting
 
     def _flat(self, obs: Any) -> np.ndarray:
-        return np.asarray(obs, np.float32).reshape(-1, self.obs_dim)
+        """A batch of env observations as stored: float32 [B, D], or uint8 images."""
+        return self.observations.batch(obs)
 
     def _to_env(self, actions: np.ndarray) -> np.ndarray:
         """Indices to the actions of the unwrapped env (``predict`` serves raw envs)."""
@@ -312,7 +315,7 @@ class _RecurrentAgent(Agent):
         done = terminated | truncated
         final = None
         if done.any():
-            final = self._flat(np.stack([info["final_obs"][i] for i in np.flatnonzero(done)]))
+            final = self.observations.stack([info["final_obs"][i] for i in np.flatnonzero(done)])
         next_obs = self._flat(next_obs)
         ri = self.actor.observe(next_obs, rewards, terminated, truncated, final)
         self._novelty_log.append((float(ri.mean()), *self.actor.last_novelty))

@@ -29,10 +29,15 @@ STEP_FIELDS: dict[str, tuple[tuple[int, ...], str]] = {
 
 
 def sequence_specs(
-    obs_dim: int, length: int, state_shape: tuple[int, ...]
+    obs_shape: int | tuple[int, ...],
+    length: int,
+    state_shape: tuple[int, ...],
+    obs_dtype: str = "float32",
 ) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Replay field specs of one stored sequence."""
-    specs = {"obs": ((length, obs_dim), "float32")}
+    """Replay field specs of one stored sequence (``obs_shape``: D of flat observations,
+    or an image's ``(H, W, C)``, stored as ``obs_dtype``: uint8 for images)."""
+    obs_shape = (obs_shape,) if isinstance(obs_shape, int | np.integer) else tuple(obs_shape)
+    specs = {"obs": ((length, *obs_shape), obs_dtype)}
     specs.update({k: ((length, *shape), dt) for k, (shape, dt) in STEP_FIELDS.items()})
     specs["policy"] = ((), "int32")
     specs["state"] = (state_shape, "float32")
@@ -45,17 +50,18 @@ class SequenceAdder:
     def __init__(
         self,
         num_slots: int,
-        obs_dim: int,
+        obs_shape: int | tuple[int, ...],
         burn_in: int,
         unroll_length: int,
         period: int,
         state_shape: tuple[int, ...],
+        obs_dtype: str = "float32",
     ) -> None:
         self.length = burn_in + unroll_length
         self.burn_in = burn_in
         self.period = period
         self.num_slots = num_slots
-        self.specs = sequence_specs(obs_dim, self.length, state_shape)
+        self.specs = sequence_specs(obs_shape, self.length, state_shape, obs_dtype)
         self.window = {
             name: np.zeros((num_slots, *shape), dtype)
             for name, (shape, dtype) in self.specs.items()

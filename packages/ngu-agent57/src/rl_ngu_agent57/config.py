@@ -18,7 +18,9 @@ class CommonConfig(BaseConfig):
     """Settings NGU and Agent57 share: the R2D2 core, replay and the intrinsic reward."""
 
     env: str = "rl/DeepSea-v0"
-    """Gymnasium environment id (Box observations; Discrete actions, or Box with action_bins)."""
+    """Gymnasium environment id: image (H x W x C uint8 or bool), Box, MultiBinary,
+    Discrete or Dict observations (rl_ngu_agent57.observations); Discrete actions, or Box
+    with action_bins."""
     total_steps: int = 50_000
     """Environment steps to train for (summed over actor slots)."""
     checkpoint_every: int = 25_000
@@ -39,7 +41,13 @@ class CommonConfig(BaseConfig):
     epsilon_alpha: float = 7.0
     """Exponent spread of the per-actor epsilons."""
     hidden_sizes: tuple[int, ...] = (64,)
-    """Widths of the observation torso (and of the embedding and RND networks)."""
+    """Widths of the observation torso (and of the embedding and RND networks); with image
+    observations only of the inverse-dynamics classifier (NGU: 128), the others use the
+    CNN (``cnn``)."""
+    cnn: str = "auto"
+    """The torso of image observations: "nature" (Mnih et al., 2015: 32 8x8/4, 64 4x4/2,
+    64 3x3/1, dense 512; R2D2, NGU, Agent57), "minatar" (Young & Tian, 2019: 16 3x3/1,
+    dense 128) or "auto" (nature from 36x36 up, minatar below)."""
     lstm_units: int = 64
     """LSTM width (paper: 512)."""
     burn_in: int = 10
@@ -180,6 +188,7 @@ class CommonConfig(BaseConfig):
             "max_reward_scale must be >= 1": self.max_reward_scale >= 1,
             "episodic_memory_capacity must be >= 1": self.episodic_memory_capacity >= 1,
             "log_every must be >= 1": self.log_every >= 1,
+            'cnn must be "auto", "nature" or "minatar"': self.cnn in ("auto", "nature", "minatar"),
             "novelty_stats_decay must be in (0, 1)": 0 < self.novelty_stats_decay < 1,
             'evaluation_policy must be "default", "best_arm" or "j0"': (
                 self.evaluation_policy in ("default", "best_arm", "j0")

@@ -252,15 +252,17 @@ class Learner:
         cfg = self.config
         obs = b["obs"]
         observed, transitions = novelty_masks(b["valid"], cfg.novelty_train_steps)
-        flat = tf.reshape(obs[:-1], [-1, obs.shape[-1]])
-        next_flat = tf.reshape(obs[1:], [-1, obs.shape[-1]])
+        # [T - 1, B, *obs_shape] -> [(T - 1) * B, *obs_shape] (flat vectors or images)
+        shape = [-1, *obs.shape[2:]]
+        flat = tf.reshape(obs[:-1], shape)
+        next_flat = tf.reshape(obs[1:], shape)
         actions = tf.reshape(b["action"][:-1], [-1])
         mask = tf.reshape(transitions, [-1])
         logits = self.embedding.action_logits(flat, next_flat)
         ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
         inverse_loss = tf.reduce_sum(ce * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
         l2 = tf.add_n([tf.reduce_sum(tf.square(w)) for w in self.embedding.classifier_weights()])
-        all_obs = tf.reshape(obs, [-1, obs.shape[-1]])
+        all_obs = tf.reshape(obs, shape)
         obs_mask = tf.reshape(observed, [-1])
         rnd_errors = self.rnd.error(all_obs, b.get("rnd_obs_mean"), b.get("rnd_obs_std"))
         rnd_loss = tf.reduce_sum(rnd_errors * obs_mask) / tf.maximum(tf.reduce_sum(obs_mask), 1.0)

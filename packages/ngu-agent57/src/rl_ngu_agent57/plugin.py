@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rl_core import AlgorithmSpec, hookimpl
 from rl_ngu_agent57.config import Agent57Config, NGUConfig
+from rl_ngu_agent57.observations import OBSERVATIONS
 
 RUNNERS = {"ray": "rl_ngu_agent57.distributed:train_on_ray"}
 SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
@@ -24,6 +25,7 @@ def register_algorithms(register):
             presets=PRESETS,
             search_space=SEARCH_SPACE,
             distributed=RUNNERS,
+            observations=OBSERVATIONS,
         )
     )
     register(
@@ -35,5 +37,6 @@ def register_algorithms(register):
             presets=PRESETS,
             search_space=SEARCH_SPACE,
             distributed=RUNNERS,
+            observations=OBSERVATIONS,
         )
     )

@@ -17,6 +17,7 @@ from rl_ppo._tensorflow import tf
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_training_envs
+from rl_core.envs.atari import clip_reward as clip_to_sign
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd, gae
@@ -326,7 +327,7 @@ class PPO(Agent[PPOConfig]):
         ``ClipRewardEnv`` clip them. Only learning sees the clipped rewards: the episode
         statistics (``charts/episodic_return``) and evaluation keep the game score."""
         if self.config.clip_reward:
-            return np.sign(env_rewards).astype(np.float32)
+            return clip_to_sign(env_rewards)
         return env_rewards
 
     def _learn(self, target_steps: int, callback: Callback) -> None:

@@ -18,7 +18,7 @@ vectors only: an image is already in a known range that the encoder maps to [0, 
 and normalizing pixels per position is not what the image papers do; rather than skip
 some keys silently, any other space with ``normalize_observations`` is a one-line
 :class:`~rl_core.errors.ConfigError`. Any space the encoders do not take is the one-line
-:class:`~rl_core.networks.UnsupportedObservationError` before anything is built.
+:class:`~rl_core.spaces.UnsupportedObservationError` before anything is built.
 
 Imports no TensorFlow (the Ray runner uses :func:`map_arrays` to join workers' batches).
 """
@@ -32,6 +32,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_core.errors import ConfigError
+from rl_core.spaces import observation_kind
 
 
 def map_arrays(fn: Callable[..., Any], *trees: Any) -> Any:
@@ -41,24 +42,17 @@ def map_arrays(fn: Callable[..., Any], *trees: Any) -> Any:
     return fn(*trees)
 
 
-def _kind(space: spaces.Space) -> str:
-    # rl_core.networks imports TensorFlow; the same rule is imported lazily from there.
-    from rl_core.networks import observation_kind
-
-    return observation_kind(space)
-
-
 class ObservationFormat:
     """The arrays one observation space's observations are kept in (see the module's table).
 
     Constructing it checks the space: an unsupported one raises the one-line
-    :class:`~rl_core.networks.UnsupportedObservationError`, and ``normalize`` on anything
+    :class:`~rl_core.spaces.UnsupportedObservationError`, and ``normalize`` on anything
     but a flat ``Box`` a one-line :class:`~rl_core.errors.ConfigError`.
     """
 
     def __init__(self, space: spaces.Space, env_id: str, normalize: bool = False) -> None:
         self.space = space
-        self.kind = _kind(space)
+        self.kind = observation_kind(space)
         if normalize and self.kind != "flat":
             raise ConfigError(
                 f"normalize_observations applies to flat Box observations only; {env_id} has "
@@ -68,7 +62,7 @@ class ObservationFormat:
         self.obs_dim = int(np.prod(space.shape)) if self.kind == "flat" else None
 
     def _dtype_and_shape(self, space: spaces.Space) -> tuple[np.dtype, tuple[int, ...]]:
-        kind = _kind(space)
+        kind = observation_kind(space)
         if kind == "image":
             return np.dtype(np.uint8), tuple(space.shape)
         if kind == "discrete":

@@ -25,11 +25,13 @@ from rl_core.envs.cartpole_vector import CartPoleSameStepVectorEnv
 from rl_core.envs.deep_sea import DeepSeaEnv
 from rl_core.envs.goal import GOAL_KEYS, GoalEnv, goal_dict_space, is_goal_env
 from rl_core.envs.point_mass import PointMassGoalEnv
+from rl_core.envs.suites import SUITES, adapt_spec, load_suite, suite_for, uses_reward_clipping
 from rl_core.errors import ConfigError, RLError, install_hint
 
 __all__ = [
     "ENV_IDS",
     "GOAL_KEYS",
+    "SUITES",
     "BitFlippingEnv",
     "CartPoleSameStepVectorEnv",
     "CartPoleWrapper",
@@ -46,6 +48,7 @@ __all__ = [
     "make_training_envs",
     "make_vector_env",
     "register_envs",
+    "uses_reward_clipping",
 ]
 
 NAMESPACE = "rl"
@@ -145,6 +148,12 @@ def find_env_spec(env_id: str) -> EnvSpec:
     ``factory`` is a :class:`gymnasium.Env` subclass or a callable returning an env
     (called with the config's ``env_kwargs``).
 
+    Ids of the suites that are extras of rl-core (``ALE/...``, ``MinAtar/...``,
+    ``MiniGrid-...``: :data:`SUITES`) import their package first; a missing one is a
+    :class:`ConfigError` naming the extra. Their specs build the envs rl trains on
+    (:func:`~rl_core.envs.suites.adapt_spec`: Atari with the standard preprocessing,
+    MiniGrid without the mission string).
+
     Raises :class:`UnknownEnvironmentError` naming the closest registered ids
     when Gymnasium does not know the id (or the module cannot be found).
     """
@@ -161,10 +170,12 @@ def find_env_spec(env_id: str) -> EnvSpec:
                 )
             # disable_env_checker: a user's env is checked once by us, not on every make.
             return EnvSpec(id=env_id, entry_point=factory, disable_env_checker=True)
+    load_suite(name)
     try:
-        return gym.spec(name)
+        spec = gym.spec(name)
     except gym.error.Error as exc:
         raise UnknownEnvironmentError(_unknown_message(name)) from exc
+    return adapt_spec(spec)
 
 
 @contextlib.contextmanager
@@ -196,9 +207,13 @@ def env_errors(env_id: str) -> Iterator[None]:
 
 def _extra_for(env_id: str) -> str | None:
     try:
-        entry_point = find_env_spec(env_id).entry_point
+        spec = find_env_spec(env_id)
     except RLError:
         return None
+    suite = suite_for(env_id.rpartition(":")[2], spec)
+    if suite is not None:
+        return suite.extra
+    entry_point = spec.entry_point
     module = entry_point if isinstance(entry_point, str) else getattr(entry_point, "__module__", "")
     module = (module or "").partition(":")[0]
     for prefix, extra in _EXTRAS.items():

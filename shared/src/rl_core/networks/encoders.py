@@ -28,49 +28,25 @@ from gymnasium import spaces
 from rl_core.errors import ConfigError
 from rl_core.networks.conv import CNNS
 from rl_core.networks.mlp import MLP
-
-ACCEPTED = (
-    "flat Box, image Box (H x W x C, uint8 or bool), Discrete, MultiBinary, and a Dict of these"
+from rl_core.spaces import (
+    ACCEPTED,
+    UnsupportedObservationError,
+    image_scale,
+    is_image_space,
+    observation_kind,
 )
 
-
-class UnsupportedObservationError(ConfigError):
-    """An observation space no encoder handles."""
-
-
-def is_image_space(space: spaces.Space) -> bool:
-    """An ``H x W x C`` Box of uint8 or bool: pixels, or a grid of channels as in MinAtar."""
-    return (
-        isinstance(space, spaces.Box)
-        and len(space.shape) == 3
-        and (space.dtype == np.uint8 or space.dtype == np.bool_)
-    )
-
-
-def image_scale(space: spaces.Box) -> float:
-    """The divisor that maps the image's values to [0, 1]: 255 for uint8, 1 for bool."""
-    return 255.0 if space.dtype == np.uint8 else 1.0
-
-
-def observation_kind(space: spaces.Space) -> str:
-    """``"image"``, ``"flat"``, ``"discrete"`` or ``"dict"``; anything else raises the
-    one-line :class:`UnsupportedObservationError`."""
-    if is_image_space(space):
-        return "image"
-    if isinstance(space, spaces.Box | spaces.MultiBinary):
-        return "flat"
-    if isinstance(space, spaces.Discrete):
-        return "discrete"
-    if isinstance(space, spaces.Dict):
-        for key, sub in space.spaces.items():
-            if isinstance(sub, spaces.Dict) or observation_kind(sub) == "dict":
-                raise UnsupportedObservationError(
-                    f"observation key {key!r} is itself a Dict; accepted: {ACCEPTED}"
-                )
-        return "dict"
-    raise UnsupportedObservationError(
-        f"{type(space).__name__} observations are not supported; accepted: {ACCEPTED}"
-    )
+__all__ = [
+    "ACCEPTED",
+    "Encoder",
+    "UnsupportedObservationError",
+    "choose_cnn",
+    "describe_space",
+    "encoder_for_space",
+    "image_scale",
+    "is_image_space",
+    "observation_kind",
+]
 
 
 def choose_cnn(space: spaces.Box, cnn: str) -> str:
@@ -105,7 +81,7 @@ class _Part(tf.Module):
         self.kind = observation_kind(space)
         self.cnn = None
         if self.kind == "image":
-            self.scale = image_scale(space)
+            self.scale = tf.constant(image_scale(space))
             self.cnn = CNNS[choose_cnn(space, cnn)](space.shape, rng, name=f"{name}_cnn", init=init)
             self.out_size = self.cnn.out_size
         elif self.kind == "discrete":

@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("minatar")  # rl-core's minatar extra: its ids are found lazily
 
-from rl_ppo import PPO, PPOConfig  # noqa: E402
+from rl_ppo import PPO, PPOConfig
 
-from rl_core.config import apply_overrides  # noqa: E402
-from rl_core.evaluation import evaluate_policy  # noqa: E402
+from rl_core.config import apply_overrides
+from rl_core.evaluation import evaluate_policy
 
 ENV = "MinAtar/Breakout-v1"
 

@@ -94,7 +94,35 @@ def _unknown_message(env_id: str) -> str:
 _EXTRAS = {
     "gymnasium.envs.box2d": "box2d",
     "gymnasium.envs.mujoco": "mujoco",
+    "gymnasium_robotics": "robotics",
 }
+
+# Env suites whose ids exist only once their package is imported (Gymnasium 1.x loads no
+# plugins): id prefix -> (package, rl-core extra). An unknown id with such a prefix
+# imports the package and registers its envs, so ``--env FetchReach-v4`` just works.
+_LAZY_SUITES = {
+    prefix: ("gymnasium_robotics", "robotics")
+    for prefix in ("Fetch", "HandReach", "HandManipulate", "AdroitHand", "AntMaze_",
+                   "PointMaze_", "FrankaKitchen")
+}  # fmt: skip
+
+
+def _register_suite(env_id: str) -> bool:
+    """Import and register the suite ``env_id`` belongs to; False if it belongs to none.
+
+    Raises :class:`ConfigError` naming the extra when the suite is not installed."""
+    for prefix, (package, extra) in _LAZY_SUITES.items():
+        if env_id.startswith(prefix):
+            try:
+                module = importlib.import_module(package)
+            except ModuleNotFoundError:
+                raise ConfigError(
+                    f"{env_id} is a {package} env, which is not installed; "
+                    f"fix: {install_hint(extra)}"
+                ) from None
+            gym.register_envs(module)
+            return True
+    return False
 
 
 def _import_env_module(env_id: str, module: str) -> Any:
@@ -164,6 +192,9 @@ def find_env_spec(env_id: str) -> EnvSpec:
     try:
         return gym.spec(name)
     except gym.error.Error as exc:
+        if name not in gym.registry and _register_suite(name):
+            with contextlib.suppress(gym.error.Error):
+                return gym.spec(name)
         raise UnknownEnvironmentError(_unknown_message(name)) from exc
 
 

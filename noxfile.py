@@ -60,8 +60,10 @@ def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> No
     # so the resolver takes rl-core from here and everything else from the registry.
     # rl-core comes with its `video` extra (the tests record GIFs and MP4s) and `ray`
     # (the distributed runners are tested on a local Ray instance).
-    # rl-cli comes with `tune` (Optuna, for `rl tune`).
-    extras = {MEMBERS["rl-core"]: "[video,ray]", MEMBERS["rl-cli"]: "[tune]"}
+    # rl-cli comes with `tune` (Optuna, for `rl tune`). `mujoco` and `robotics` (about 50 MB
+    # of wheels: MuJoCo 3.11 and gymnasium-robotics) run the HalfCheetah and FetchReach
+    # smoke tests, which skip where they are missing.
+    extras = {MEMBERS["rl-core"]: "[video,ray,mujoco,robotics]", MEMBERS["rl-cli"]: "[tune]"}
     specs = [f"{f}{extras.get(f, '')}" for f in folders]
     session.install(*specs, "pytest>=8", *extra)
 

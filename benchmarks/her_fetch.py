@@ -21,7 +21,8 @@ ours, SB3, ...) so that both see the same load.
 Usage (from the repository root, project venv):
 
     uv run python benchmarks/her_fetch.py --seeds 0 1 2 --sb3-python /work/sb3venv-fetch/bin/python
-    uv run python benchmarks/her_fetch.py --env-only          # the env's share of the time
+    uv run python benchmarks/her_fetch.py --env-only          # the env alone, random actions
+    uv run python benchmarks/her_fetch.py --profile           # where our training time goes
 
 Each finished run appends one JSON line to ``benchmarks/her_fetch_results.jsonl``.
 Only the standard library is imported at the top: the SB3 side runs without the project.
@@ -146,6 +147,49 @@ def env_only(steps: int, num_envs: int) -> None:
                       "env_steps_per_s": steps / seconds, "load": load_average()}))  # fmt: skip
 
 
+def profile(steps: int, seed: int) -> None:
+    """Train ours in process (the fetch-reach preset) and split the training time into env
+    stepping, replay sampling with relabeling, the fused learner update, and the rest
+    (acting, storing, normalizer statistics, logging)."""
+    import tomllib
+
+    import rl_her
+    from rl_her import HER, HERConfig
+
+    from rl_core.config import apply_overrides
+
+    path = Path(rl_her.__file__).parent / "presets" / "fetch-reach.toml"
+    settings = tomllib.loads(path.read_text())
+    settings.pop("preset")
+    config = apply_overrides(HERConfig(), {**settings, "total_steps": steps, "seed": seed})
+    agent = HER(config)
+    spent = {"env step": 0.0, "replay sampling + relabeling": 0.0, "learner update": 0.0}
+
+    def timing(name, fn):
+        def wrapped(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return wrapped
+
+    agent.envs.step = timing("env step", agent.envs.step)
+    agent.buffer.sample_minibatches = timing(
+        "replay sampling + relabeling", agent.buffer.sample_minibatches
+    )
+    agent.learner.update = timing("learner update", agent.learner.update)
+    start = time.perf_counter()
+    agent.learn(steps)
+    total = time.perf_counter() - start
+    spent["other (acting, storing, normalizer, logging)"] = total - sum(spent.values())
+    row = {name: round(seconds, 1) for name, seconds in spent.items()}
+    shares = {name: round(seconds / total, 2) for name, seconds in spent.items()}
+    print(json.dumps({"steps": steps, "train_s": round(total, 1), "seconds": row,
+                      "shares": shares, "load": round(load_average(), 1)}))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--side", choices=("driver", "sb3"), default="driver")
@@ -155,6 +199,7 @@ def main() -> None:
     parser.add_argument("--sb3-python", default="/work/sb3venv-fetch/bin/python")
     parser.add_argument("--only", choices=("ours", "sb3"), help="run one side only")
     parser.add_argument("--env-only", action="store_true", help="time the env alone")
+    parser.add_argument("--profile", action="store_true", help="split our training time")
     parser.add_argument("--out", type=Path, default=HERE / "her_fetch_results.jsonl")
     args = parser.parse_args()
     if args.side == "sb3":
@@ -162,6 +207,9 @@ def main() -> None:
         return
     if args.env_only:
         env_only(args.steps, num_envs=4)
+        return
+    if args.profile:
+        profile(args.steps, args.seeds[0])
         return
     for seed in args.seeds:
         for side in ("ours", "sb3"):

@@ -59,12 +59,13 @@ def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> No
     # Workspace packages are not on PyPI: install them from their folders together,
     # so the resolver takes rl-core from here and everything else from the registry.
     # rl-core comes with its `video` extra (the tests record GIFs and MP4s), `ray`
-    # (the distributed runners are tested on a local Ray instance) and the image suites
+    # (the distributed runners are tested on a local Ray instance), the image suites
     # `atari`, `minatar`, `minigrid` (wheels of about 61, 64 and 12 MB; 2-4 s each to
-    # install from PyPI).
+    # install from PyPI) and `mujoco`, `robotics` (about 50 MB: MuJoCo 3.11 and
+    # gymnasium-robotics), whose smoke tests skip where they are missing.
     # rl-cli comes with `tune` (Optuna, for `rl tune`).
     extras = {
-        MEMBERS["rl-core"]: "[video,ray,atari,minatar,minigrid]",
+        MEMBERS["rl-core"]: "[video,ray,atari,minatar,minigrid,mujoco,robotics]",
         MEMBERS["rl-cli"]: "[tune]",
     }
     specs = [f"{f}{extras.get(f, '')}" for f in folders]

@@ -303,3 +303,42 @@ def test_a_module_in_the_working_directory_is_found_without_pythonpath(tmp_path,
     assert env.spec is not None
     env.close()
     assert sys.path[-1] == str(tmp_path)
+
+
+# ------------------------------------------------------------ suites registered on demand
+
+
+def test_a_fetch_id_without_gymnasium_robotics_names_the_robotics_extra(monkeypatch):
+    import rl_core.envs as envs
+
+    real_import = envs.importlib.import_module
+
+    def no_robotics(name, *args):
+        if name == "gymnasium_robotics":
+            raise ModuleNotFoundError("No module named 'gymnasium_robotics'", name=name)
+        return real_import(name, *args)
+
+    monkeypatch.setattr(envs.importlib, "import_module", no_robotics)
+    if "FetchReach-v4" in gym.registry:  # installed and registered: forget it for this test
+        monkeypatch.delitem(gym.registry, "FetchReach-v4")
+    with pytest.raises(ConfigError, match=r"^FetchReach-v4 .*uv sync --extra robotics") as info:
+        make_env("FetchReach-v4")
+    assert "\n" not in str(info.value)
+    # Ids of no lazily registered suite stay plain unknown ids.
+    with pytest.raises(UnknownEnvironmentError, match="unknown environment 'Fetc-v0'"):
+        make_env("Fetc-v0")
+
+
+def test_a_fetch_id_imports_and_registers_gymnasium_robotics_on_demand():
+    pytest.importorskip("gymnasium_robotics")
+    env = make_env("FetchReach-v4")
+    try:
+        obs, _ = env.reset(seed=0)
+        assert set(obs) == {"observation", "achieved_goal", "desired_goal"}
+        # The goal-env convention HER relies on: a batched, vectorized reward.
+        goals = np.zeros((3, 3))
+        achieved = np.array([[0.0, 0.0, 0.0], [0.04, 0.0, 0.0], [0.06, 0.0, 0.0]])
+        reward = env.unwrapped.compute_reward(achieved, goals, [{}] * 3)
+        np.testing.assert_array_equal(reward, [0.0, 0.0, -1.0])  # threshold 0.05
+    finally:
+        env.close()

@@ -124,6 +124,19 @@ def test_none_keeps_goals_and_recomputes_the_real_reward():
     np.testing.assert_allclose(batch["discount"], 0.98)  # last step truncated: bootstrap
 
 
+def test_a_scalar_compute_terminated_answers_for_the_whole_batch():
+    # gymnasium-robotics' Fetch tasks return one scalar False from compute_terminated.
+    env = BitFlippingEnv(3)
+    buf = HindsightReplayBuffer(
+        100, 1, 3, 3, (), np.int64, env.compute_reward, lambda a, d, info: False, n_step=2
+    )
+    add_episode(buf, EPISODE, GOAL)
+    batch = buf.sample(64, np.random.default_rng(0))
+    reached = batch["reward"] > -1.5  # some relabeled goal reached within the window
+    assert reached.any()
+    assert np.all(batch["discount"] > 0)  # nothing terminal: every sample bootstraps
+
+
 def test_final_strategy_relabels_with_the_last_achieved_goal():
     buf = bit_buffer(strategy="final", n_sampled_goal=4)
     add_episode(buf, EPISODE, GOAL)
@@ -350,7 +363,8 @@ def small(**overrides) -> HERConfig:
     ("override", "message"),
     [
         ({"strategy": "later"}, "strategy must be one of"),
-        ({"learner": "sac"}, "learner must be one of"),
+        ({"learner": "ppo"}, "learner must be one of"),
+        ({"alpha_init": 0.0}, "alpha_init must be > 0"),
         ({"gamma": 1.5}, "gamma must be in"),
         ({"tau": 0.0}, "tau must be in"),
         ({"n_step": 0}, "n_step must be >= 1"),

@@ -28,6 +28,7 @@ from rl_her.config import HERConfig
 from rl_her.learning import ActorCriticLearner, DQNLearner
 from rl_her.networks import actor_numpy, q_numpy
 from rl_her.normalizer import InputNormalizer
+from rl_her.sac import SACLearner, sac_actor_numpy
 
 _MAX_SEED = 2**31 - 1
 
@@ -39,7 +40,7 @@ def _flat_box(space: spaces.Space, key: str, env_id: str) -> int:
 
 
 class HER(Agent[HERConfig]):
-    """Hindsight Experience Replay on DQN (Discrete actions) or DDPG/TD3 (Box actions).
+    """Hindsight Experience Replay on DQN (Discrete actions) or DDPG/TD3/SAC (Box actions).
 
     >>> agent = HER(HERConfig(env="rl/BitFlipping-v0", env_kwargs={"n_bits": 15}))
     >>> agent.learn(30_000)
@@ -92,7 +93,7 @@ class HER(Agent[HERConfig]):
             if config.learner == "dqn":
                 raise ConfigError(
                     f"learner 'dqn' needs Discrete actions; {config.env} has Box: "
-                    "use learner=td3, ddpg or auto"
+                    "use learner=td3, ddpg, sac or auto"
                 )
             self.kind = "td3" if config.learner == "auto" else config.learner
             self.action_dim = int(np.prod(action_space.shape))
@@ -126,7 +127,11 @@ class HER(Agent[HERConfig]):
         )
         n_in = self.obs_dim + self.goal_dim
         if self.kind == "dqn":
-            self.learner: DQNLearner | ActorCriticLearner = DQNLearner(n_in, self.n_actions, config)
+            self.learner: DQNLearner | ActorCriticLearner | SACLearner = DQNLearner(
+                n_in, self.n_actions, config
+            )
+        elif self.kind == "sac":
+            self.learner = SACLearner(n_in, self.action_dim, config)
         else:
             self.learner = ActorCriticLearner(n_in, self.action_dim, config, self.kind == "td3")
         self._acting_weights = self.learner.acting_weights()
@@ -172,6 +177,9 @@ class HER(Agent[HERConfig]):
                 random = self.rng.random(n) < epsilon
                 actions = np.where(random, self.rng.integers(0, self.n_actions, n), actions)
             return actions
+        if self.kind == "sac":  # exploration is the policy's own sampling
+            noise = self.rng.standard_normal((n, self.action_dim)) if explore else None
+            return sac_actor_numpy(self._acting_weights, x, noise).astype(np.float32)
         actions = actor_numpy(self._acting_weights, x)
         if explore:
             noise = self.config.action_noise * self.rng.standard_normal(actions.shape)
@@ -184,8 +192,9 @@ class HER(Agent[HERConfig]):
     def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
         """Actions for a batch of goal observations (a dict of batched arrays).
 
-        Greedy (argmax Q or the actor's action) when ``deterministic``; otherwise
-        epsilon-greedy at ``exploration_final`` (DQN) or with the training noise.
+        Greedy (argmax Q, the actor's action, SAC's tanh(mean)) when ``deterministic``;
+        otherwise epsilon-greedy at ``exploration_final`` (DQN), with the training noise
+        (DDPG/TD3) or sampled from the policy (SAC).
         """
         if not isinstance(obs, dict) or any(k not in obs for k in ("observation", "desired_goal")):
             raise ConfigError("her.predict expects a dict with observation and desired_goal")

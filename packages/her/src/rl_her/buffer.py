@@ -289,12 +289,17 @@ class HindsightReplayBuffer:
         env_term = self.terminated[rows, envs]
         if self.compute_terminated is not None:
             info = [{}] * (b * n)
-            term = np.asarray(self.compute_terminated(achieved, goals, info), bool).reshape(b, n)
+            # gymnasium-robotics' tasks answer one scalar False for a whole batch.
+            term = np.broadcast_to(
+                np.asarray(self.compute_terminated(achieved, goals, info), bool), (b * n,)
+            ).reshape(b, n)
             # A termination the real goal does not explain (a failure, say) ends the
             # episode for every goal; one that reaching the real goal explains does not.
             real = self.desired_goal[rows, envs].reshape(b * n, -1)
-            by_goal = np.asarray(self.compute_terminated(achieved, real, info), bool)
-            term |= env_term & ~by_goal.reshape(b, n)
+            by_goal = np.broadcast_to(
+                np.asarray(self.compute_terminated(achieved, real, info), bool), (b * n,)
+            )
+            term = term | (env_term & ~by_goal.reshape(b, n))
         else:
             # Nothing tells goal terminations apart: the env's flag holds for every goal.
             term = env_term.copy()

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from rl_core.config import BaseConfig
 
 STRATEGIES = ("future", "final", "episode", "random", "none")
-LEARNERS = ("auto", "dqn", "td3", "ddpg")
+LEARNERS = ("auto", "dqn", "td3", "ddpg", "sac")
 
 
 @dataclass
 class HERConfig(BaseConfig):
-    """Hindsight Experience Replay (Andrychowicz et al., 2017) with DQN, DDPG or TD3."""
+    """Hindsight Experience Replay (Andrychowicz et al., 2017) with DQN, DDPG, TD3 or SAC."""
 
     env: str = "rl/BitFlipping-v0"
     """Gymnasium id of a goal env: Dict observations (observation, achieved_goal,
@@ -27,7 +27,7 @@ class HERConfig(BaseConfig):
     eval_episodes: int = 100
     """Episodes of the final greedy evaluation (the success rate is over these)."""
     learner: str = "auto"
-    """auto (dqn for Discrete actions, td3 for Box), dqn, td3 or ddpg."""
+    """auto (dqn for Discrete actions, td3 for Box), dqn, td3, ddpg or sac."""
 
     # --- hindsight relabeling
     strategy: str = "future"
@@ -78,13 +78,13 @@ class HERConfig(BaseConfig):
     """Polyak coefficient of the target networks per target update (1 = hard copies)."""
     target_update_interval: int | None = None
     """Gradient steps between target updates (TD3: delayed actor steps between them);
-    unset: 1 for DQN, 40 gradient steps for DDPG/TD3 (the HER paper and baselines:
+    unset: 1 for DQN, 40 gradient steps for DDPG/TD3/SAC (the HER paper and baselines:
     polyak 0.95 once per 40 minibatches, 40x slower than every step)."""
 
     # --- stabilizers (HER paper, OpenAI baselines' her)
     normalize_inputs: bool | None = None
     """Running mean/std normalization of observations and goals (saved with the policy);
-    unset: on for DDPG/TD3 (the paper), off for DQN (its bit-flipping settings were tuned
+    unset: on for DDPG/TD3/SAC (the paper), off for DQN (its bit-flipping settings were tuned
     without it; see the README's measurements)."""
     obs_clip: float = 200.0
     """Raw observations and goals are clipped to +-obs_clip before normalizing (baselines'
@@ -121,7 +121,17 @@ class HERConfig(BaseConfig):
     target_noise_clip: float = 0.5
     """TD3 target policy smoothing: noise clip (normalized actions)."""
     action_l2: float = 1.0
-    """Weight of the L2 penalty on normalized actor actions (HER paper: 1.0)."""
+    """Weight of the L2 penalty on normalized actor actions (HER paper: 1.0; SAC: on the
+    sampled action)."""
+
+    # --- SAC
+    alpha_init: float = 1.0
+    """SAC: initial temperature alpha (Stable-Baselines3's ent_coef='auto' starts at 1)."""
+    learn_alpha: bool = True
+    """SAC: tune alpha towards target_entropy (Haarnoja et al., 2018b); off: alpha stays
+    alpha_init."""
+    target_entropy: float | None = None
+    """SAC: entropy target of the temperature loss; unset: -dim(actions) (the paper's)."""
 
     xla: bool = True
     """XLA-compile the update (about 3x faster gradient steps on a CPU; ~5 s to compile)."""
@@ -164,6 +174,7 @@ class HERConfig(BaseConfig):
             "target_noise must be >= 0": self.target_noise >= 0,
             "target_noise_clip must be >= 0": self.target_noise_clip >= 0,
             "action_l2 must be >= 0": self.action_l2 >= 0,
+            "alpha_init must be > 0": self.alpha_init > 0,
             "log_every must be >= 1": self.log_every >= 1,
         }
         for message, ok in checks.items():
@@ -171,7 +182,8 @@ class HERConfig(BaseConfig):
                 raise ValueError(message)
 
     def target_every(self, learner: str) -> int:
-        """``target_update_interval`` for ``learner`` (dqn, ddpg or td3), the default filled in."""
+        """``target_update_interval`` for ``learner`` (dqn, ddpg, td3 or sac), the default
+        filled in."""
         if self.target_update_interval is not None:
             return self.target_update_interval
         if learner == "dqn":
@@ -180,7 +192,7 @@ class HERConfig(BaseConfig):
         return max(40 // self.policy_delay, 1) if learner == "td3" else 40
 
     def normalizes(self, learner: str) -> bool:
-        """Whether ``learner`` (dqn, ddpg or td3) normalizes its inputs."""
+        """Whether ``learner`` (dqn, ddpg, td3 or sac) normalizes its inputs."""
         if self.normalize_inputs is None:
             return learner != "dqn"
         return self.normalize_inputs

@@ -23,7 +23,7 @@ def serving_function(agent) -> ServingFunction:
     """What :meth:`HER.predict` does with ``deterministic=True``, as TensorFlow ops over
     the acting weights: [observation, desired_goal] flattened, normalized with the frozen
     statistics (when the run normalizes), then argmax Q (Discrete) or the actor's tanh
-    output scaled to the action bounds (Box)."""
+    output (SAC: tanh of its mean) scaled to the action bounds (Box)."""
     inputs = observation_inputs(agent.envs.single_observation_space)
     inputs = {key: inputs[key] for key in ("observation", "desired_goal")}
     weights = [np.asarray(w, np.float32) for w in agent._acting_weights]
@@ -46,6 +46,8 @@ def serving_function(agent) -> ServingFunction:
             if agent.config.dueling:
                 out = out[:, :1] + out[:, 1:] - tf.reduce_mean(out[:, 1:], -1, keepdims=True)
             return {"actions": tf.argmax(out, axis=-1) + int(action_space.start)}
+        if agent.kind == "sac":  # mean and log std: the greedy action is tanh(mean)
+            out = out[:, : agent.action_dim]
         low = tf.constant(agent.action_low, tf.float32)
         high = tf.constant(agent.action_high, tf.float32)
         actions = low + (tf.tanh(out) + 1.0) * 0.5 * (high - low)

@@ -9,43 +9,31 @@ per vector step.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import tensorflow as tf
 
-
-def glorot(n_in: int, n_out: int, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
-    limit = scale * np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, (n_in, n_out)).astype(np.float32)
-
-
-class Dense(tf.Module):
-    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator, name: str, scale=1.0):
-        super().__init__(name=name)
-        self.w = tf.Variable(glorot(n_in, n_out, rng, scale), name="w")
-        self.b = tf.Variable(tf.zeros([n_out]), name="b")
-
-    def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return x @ self.w + self.b
+from rl_core.networks import MLP as HiddenLayers
+from rl_core.networks import Dense
 
 
 class MLP(tf.Module):
-    """ReLU hidden layers and a linear output layer."""
+    """ReLU hidden layers and a linear output layer: rl_core's layers with Glorot init (the
+    Keras default of the baselines HER reference), named and ordered as the NumPy twins and
+    checkpoints read them (``{name}/{i}/w``, ``{name}/{i}/b``)."""
 
     def __init__(
         self, n_in: int, hidden: tuple[int, ...], n_out: int, rng: np.random.Generator, name: str
     ):
         super().__init__(name=name)
-        sizes = (n_in, *hidden, n_out)
-        self.layers = [
-            Dense(a, b, rng, f"{name}_{i}") for i, (a, b) in enumerate(itertools.pairwise(sizes))
-        ]
+        self.hidden = HiddenLayers(n_in, tuple(hidden), "relu", rng, name, init="glorot")
+        self.out = Dense(self.hidden.out_size, n_out, 1.0, rng, f"{name}_{len(hidden)}", "glorot")
+
+    @property
+    def layers(self) -> list[Dense]:
+        return [*self.hidden.layers, self.out]
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        for layer in self.layers[:-1]:
-            x = tf.nn.relu(layer(x))
-        return self.layers[-1](x)
+        return self.out(self.hidden(x))
 
     def named(self) -> dict[str, tf.Variable]:
         out = {}

@@ -18,7 +18,7 @@ def register_algorithms(register):
             "rl_her.agent:HER",
             name="her",
             summary="Hindsight Experience Replay: goal relabeling for DQN (Discrete) or "
-            "DDPG/TD3 (Box) on goal envs.",
+            "DDPG/TD3/SAC (Box) on goal envs.",
             config_cls=HERConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -97,6 +97,7 @@ def _unknown_message(env_id: str) -> str:
 _EXTRAS = {
     "gymnasium.envs.box2d": "box2d",
     "gymnasium.envs.mujoco": "mujoco",
+    "gymnasium_robotics": "robotics",
 }
 
 
@@ -149,7 +150,7 @@ def find_env_spec(env_id: str) -> EnvSpec:
     (called with the config's ``env_kwargs``).
 
     Ids of the suites that are extras of rl-core (``ALE/...``, ``MinAtar/...``,
-    ``MiniGrid-...``: :data:`SUITES`) import their package first; a missing one is a
+    ``MiniGrid-...``, ``Fetch...``: :data:`SUITES`) import their package first; a missing one is a
     :class:`ConfigError` naming the extra. Their specs build the envs rl trains on
     (:func:`~rl_core.envs.suites.adapt_spec`: Atari with the standard preprocessing,
     MiniGrid without the mission string).

@@ -68,6 +68,14 @@ SUITES: tuple[Suite, ...] = (
         register="register_envs",
     ),
     Suite(
+        extra="robotics",
+        package="gymnasium-robotics",
+        module="gymnasium_robotics",
+        # The goal envs HER is made for (Fetch arm, Shadow hand), the mazes and the kitchen.
+        id_pattern=r"(Fetch|HandReach|HandManipulate|AdroitHand|AntMaze_|PointMaze_|FrankaKitchen).+",
+        entry_points=("gymnasium_robotics.",),
+    ),
+    Suite(
         extra="minigrid",
         package="minigrid",
         module="minigrid",

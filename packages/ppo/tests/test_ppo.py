@@ -166,9 +166,16 @@ def test_config_validation(override, message):
         small(**override)
 
 
-def test_dict_observations_are_a_clear_error():
-    with pytest.raises(ConfigError, match="ppo needs a Box observation space"):
-        PPO(small(env="rl/BitFlipping-v0"))
+def test_dict_observations_of_flat_boxes_train_without_being_flattened_together():
+    agent = PPO(small(env="rl/BitFlipping-v0"))
+    agent.learn(32)
+    assert agent.obs_dim is None and set(agent.model.pi_torso.keys) == {
+        "achieved_goal",
+        "desired_goal",
+        "observation",
+    }
+    with pytest.raises(ConfigError, match="flat Box observations only"):
+        PPO(small(env="rl/BitFlipping-v0", normalize_observations=True))
 
 
 def test_discrete_predict_shapes_and_range():

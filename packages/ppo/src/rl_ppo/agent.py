@@ -17,13 +17,15 @@ from rl_ppo._tensorflow import tf
 from rl_core.agent import Agent
 from rl_core.callbacks import Callback
 from rl_core.envs import make_training_envs
+from rl_core.envs.atari import clip_reward as clip_to_sign
 from rl_core.episode_stats import EpisodeStats
 from rl_core.errors import ConfigError
 from rl_core.math import RunningMeanStd, gae
 from rl_core.weights import load_variables, save_variables
 from rl_ppo.config import PPOConfig
 from rl_ppo.learning import PPOLearner
-from rl_ppo.networks import ActorCritic, NumpyPolicy
+from rl_ppo.networks import ActorCritic, NumpyPolicy, TensorFlowPolicy
+from rl_ppo.observations import ObservationFormat, map_arrays, merge_leading, write
 
 _MAX_SEED = 2**31 - 1
 
@@ -42,8 +44,50 @@ class PPO(Agent[PPOConfig]):
 
     def __init__(self, config: PPOConfig) -> None:
         super().__init__(config)
-        self.envs = make_training_envs(config, "ppo", vectorization=config.vectorization)
+        self.envs = make_training_envs(
+            config, "ppo", vectorization=config.vectorization, box_observations=False
+        )
+        try:
+            self._build(config)
+        except ConfigError:
+            self.envs.close()  # a space or setting that does not fit: one line, no leaked envs
+            raise
+        self.learner = PPOLearner(self.model, config)
+        self.obs_rms = (
+            RunningMeanStd(shape=(self.obs_dim,)) if config.normalize_observations else None
+        )
+        self.return_rms = RunningMeanStd(shape=()) if config.scale_rewards else None
+        self._discounted_return = np.zeros(config.num_envs)
+        self.rng = np.random.default_rng(config.seed)
+        self.stats = EpisodeStats(config.num_envs)
+        self._obs: Any = None
+        # The step count at which the lr and clip range reach 0: the end of the current
+        # learn() call (set by learn(); config.total_steps until one is made).
+        self._schedule_end = config.total_steps
+        # Flat observations: the NumPy mirror of the MLP (a TF call costs more than the
+        # MLP); images and dicts: one TF call per vector step (the convs are the cost).
+        if self.observations.kind == "flat":
+            self.acting_policy: NumpyPolicy | TensorFlowPolicy = NumpyPolicy(
+                self.discrete, config.activation
+            )
+        else:
+            self.acting_policy = TensorFlowPolicy(self.model)
+        self.acting_policy.load(self.model.policy_weights())
+        # Where rollouts come from when not from self.envs (a distributed runner's workers).
+        self.rollout_source: Any = None
+        # reduce_retracing: the number of bootstrap states varies with the truncations.
+        self._rollout_stats = tf.function(
+            self._rollout_stats_graph, reduce_retracing=True, autograph=False
+        )
+
+    def _build(self, config: PPOConfig) -> None:
+        """The observation format, the action mapping and the network for the envs'
+        spaces: an unsupported space or a setting that does not fit it (a CNN too large
+        for the image, normalization of images) is one line here, before any training."""
         obs_space = self.envs.single_observation_space
+        self.observations = ObservationFormat(
+            obs_space, config.env, normalize=config.normalize_observations
+        )
         action_space = self.envs.single_action_space
         # The env's first action (Discrete(n, start=s) takes s .. s+n-1); the policy's are 0 .. n-1.
         self.action_start = 0
@@ -59,9 +103,10 @@ class PPO(Agent[PPOConfig]):
                 f"ppo supports Discrete and Box actions; {config.env} has "
                 f"{type(action_space).__name__}"
             )
-        self.obs_dim = int(np.prod(obs_space.shape))
+        # Flat observations only (None otherwise): the width of the MLP's input.
+        self.obs_dim = self.observations.obs_dim
         self.model = ActorCritic(
-            self.obs_dim,
+            obs_space,
             action_dim,
             self.discrete,
             config.hidden_sizes,
@@ -69,26 +114,7 @@ class PPO(Agent[PPOConfig]):
             config.shared_network,
             config.log_std_init,
             seed=config.seed,
-        )
-        self.learner = PPOLearner(self.model, config)
-        self.obs_rms = (
-            RunningMeanStd(shape=(self.obs_dim,)) if config.normalize_observations else None
-        )
-        self.return_rms = RunningMeanStd(shape=()) if config.scale_rewards else None
-        self._discounted_return = np.zeros(config.num_envs)
-        self.rng = np.random.default_rng(config.seed)
-        self.stats = EpisodeStats(config.num_envs)
-        self._obs: np.ndarray | None = None
-        # The step count at which the lr and clip range reach 0: the end of the current
-        # learn() call (set by learn(); config.total_steps until one is made).
-        self._schedule_end = config.total_steps
-        self.acting_policy = NumpyPolicy(self.discrete, config.activation)
-        self.acting_policy.load(self.model.policy_weights())
-        # Where rollouts come from when not from self.envs (a distributed runner's workers).
-        self.rollout_source: Any = None
-        # reduce_retracing: the number of bootstrap states varies with the truncations.
-        self._rollout_stats = tf.function(
-            self._rollout_stats_graph, reduce_retracing=True, autograph=False
+            cnn=config.cnn,
         )
 
     # ------------------------------------------------------------------ acting
@@ -98,9 +124,11 @@ class PPO(Agent[PPOConfig]):
         logp, values = self.model.evaluate(obs, actions)
         return logp, values, self.model.value(bootstrap_obs)
 
-    def _prepare(self, obs: Any, update: bool = False) -> np.ndarray:
-        """Flatten to [batch, obs_dim] float32 and normalize (updating stats in rollouts)."""
-        flat = np.asarray(obs, dtype=np.float32).reshape(-1, self.obs_dim)
+    def _prepare(self, obs: Any, update: bool = False) -> Any:
+        """A batch as the policy reads it (``rl_ppo.observations``): flat observations as
+        [batch, obs_dim] float32, normalized (updating the stats in rollouts); images as
+        uint8, ``Discrete`` as int64, dicts key by key, never normalized."""
+        flat = self.observations.batch(obs)
         if self.obs_rms is None:
             return flat
         if update:
@@ -108,9 +136,10 @@ class PPO(Agent[PPOConfig]):
         clip = self.config.clip_observations
         return self.obs_rms.normalize(flat, clip=clip).astype(np.float32)
 
-    def prepare_observations(self, obs: Any, update: bool = False) -> np.ndarray:
-        """What the policy reads: ``obs`` as [batch, obs_dim] float32, normalized with the
-        running statistics when ``normalize_observations`` (``update``: fold ``obs`` in first)."""
+    def prepare_observations(self, obs: Any, update: bool = False) -> Any:
+        """What the policy reads: flat ``obs`` as [batch, obs_dim] float32, normalized with
+        the running statistics when ``normalize_observations`` (``update``: fold ``obs`` in
+        first); other spaces as :mod:`rl_ppo.observations` keeps them."""
         return self._prepare(obs, update)
 
     def new_seed(self) -> tf.Tensor:
@@ -147,13 +176,18 @@ class PPO(Agent[PPOConfig]):
         Returns the observations as the env gave them (``raw_obs``) and as the policy
         saw them (``obs``, normalized), the actions, the env's rewards, the episode ends
         and, for each time-limit truncation, ``(t, env, normalized s_{t+1})``.
+        Observations are stored as :mod:`rl_ppo.observations` says: images as uint8, dicts
+        as dicts of arrays; where nothing is normalized, ``raw_obs`` is ``obs`` itself
+        (one array, not a copy).
         """
         cfg = self.config
         T, N = cfg.n_steps, cfg.num_envs
         act_shape = () if self.discrete else (self.model.pi_head.b.shape[0],)
+        obs_storage = self.observations.empty(T, N)
+        normalized = self.obs_rms is not None
         buf: dict[str, Any] = {
-            "raw_obs": np.zeros((T, N, self.obs_dim), np.float32),
-            "obs": np.zeros((T, N, self.obs_dim), np.float32),
+            "raw_obs": self.observations.empty(T, N) if normalized else obs_storage,
+            "obs": obs_storage,
             "actions": np.zeros((T, N, *act_shape), np.int64 if self.discrete else np.float32),
             "env_rewards": np.zeros((T, N), np.float32),
             "terminated": np.zeros((T, N), bool),
@@ -161,14 +195,16 @@ class PPO(Agent[PPOConfig]):
         }
         final_obs: list[tuple[int, int, np.ndarray]] = []
         for t in range(T):
-            buf["raw_obs"][t] = np.asarray(self._obs, np.float32).reshape(N, -1)
+            if normalized:
+                buf["raw_obs"][t] = self.observations.batch(self._obs)
             x = self._prepare(self._obs, update=True)
             action = self.acting_policy.act(x, self.rng, deterministic=False)
             next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(action))
             dones = terminated | truncated
             self.stats.update(rewards, dones)
             self.num_episodes += int(dones.sum())
-            buf["obs"][t], buf["actions"][t], buf["env_rewards"][t] = x, action, rewards
+            write(buf["obs"], t, x)
+            buf["actions"][t], buf["env_rewards"][t] = action, rewards
             buf["terminated"][t], buf["truncated"][t] = terminated, truncated
             # Normalized now, with the statistics the policy saw at this step, like buf["obs"].
             for i in np.flatnonzero(truncated & ~terminated):
@@ -181,8 +217,9 @@ class PPO(Agent[PPOConfig]):
     def estimate_advantages(self, buf: dict[str, Any], rewards: np.ndarray) -> None:
         """Fill ``buf`` with log pi_old, V, GAE advantages and returns for ``rewards``.
 
-        ``rewards`` [n_steps, num_envs] are the env's in PPO; an imitation learner passes
-        its own (GAIL: a function of the discriminator) and the env's reward is never used.
+        ``rewards`` [n_steps, num_envs] are what PPO learns from: the env's, or their signs
+        with ``clip_reward`` (:meth:`learning_rewards`); an imitation learner passes its
+        own (GAIL: a function of the discriminator) and the env's reward is never used.
         """
         cfg = self.config
         T, N = cfg.n_steps, cfg.num_envs
@@ -195,9 +232,9 @@ class PPO(Agent[PPOConfig]):
         # truncation (the true final observation).
         boot = [self._prepare(self._obs), *(o for _, _, o in final_obs)]
         logp, values, boot_values = self._rollout_stats(
-            tf.constant(buf["obs"].reshape(T * N, -1)),
+            _tensors(merge_leading(buf["obs"])),
             tf.constant(buf["actions"].reshape(T * N, *act_shape)),
-            tf.constant(np.concatenate(boot)),
+            _tensors(map_arrays(lambda *parts: np.concatenate(parts), *boot)),
         )
         buf["logp"] = logp.numpy().reshape(T, N)
         buf["values"] = values.numpy().reshape(T, N)
@@ -242,10 +279,10 @@ class PPO(Agent[PPOConfig]):
         """All epochs and minibatches of one PPO update on a processed rollout; its metrics."""
         lr, clip = self.schedule()
         keys = ("obs", "actions", "logp", "advantages", "returns", "values")
-        flat = {k: buf[k].reshape(-1, *buf[k].shape[2:]) for k in keys}
+        flat = {k: merge_leading(buf[k]) for k in keys}
         seed = tf.constant(self.rng.integers(0, _MAX_SEED, size=2), dtype=tf.int32)
         metrics = self.learner.update(
-            tf.constant(flat["obs"]),
+            _tensors(flat["obs"]),
             tf.constant(flat["actions"]),
             tf.constant(flat["logp"]),
             tf.constant(flat["advantages"]),
@@ -281,8 +318,17 @@ class PPO(Agent[PPOConfig]):
         if self.rollout_source is not None:
             return self.rollout_source.next_rollout(self)
         buf = self.collect_rollout()
-        self.estimate_advantages(buf, buf["env_rewards"])
+        self.estimate_advantages(buf, self.learning_rewards(buf["env_rewards"]))
         return buf, {}
+
+    def learning_rewards(self, env_rewards: np.ndarray) -> np.ndarray:
+        """The rewards PPO learns from: the env's, or with ``clip_reward`` their signs
+        (-1, 0, +1), as DQN's Atari agents (Mnih et al., 2015) and CleanRL's
+        ``ClipRewardEnv`` clip them. Only learning sees the clipped rewards: the episode
+        statistics (``charts/episodic_return``) and evaluation keep the game score."""
+        if self.config.clip_reward:
+            return clip_to_sign(env_rewards)
+        return env_rewards
 
     def _learn(self, target_steps: int, callback: Callback) -> None:
         self.reset_envs()
@@ -318,6 +364,11 @@ class PPO(Agent[PPOConfig]):
             self.obs_rms.load_state_dict(_arrays(state["obs_rms"]))
         if self.return_rms is not None and state["return_rms"]:
             self.return_rms.load_state_dict(_arrays(state["return_rms"]))
+
+
+def _tensors(batch: Any) -> Any:
+    """A batch (or dict of batches) of arrays as tensors, for a graph call."""
+    return map_arrays(tf.constant, batch)
 
 
 def _plain(state: dict) -> dict:

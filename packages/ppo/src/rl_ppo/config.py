@@ -15,7 +15,8 @@ class PPOConfig(BaseConfig):
     """Proximal Policy Optimization (Schulman et al., 2017) with GAE."""
 
     env: str = "CartPole-v1"
-    """Gymnasium environment id (Box observations; Discrete or Box actions)."""
+    """Gymnasium environment id. Observations: flat Box, image Box (H x W x C, uint8 or
+    bool), Discrete, MultiBinary, or a Dict of these; actions: Discrete or Box."""
     total_steps: int = 100_000
     """Environment steps to train for (summed over parallel envs). The lr and clip schedules
     anneal over each learn() call; `rl train` and `rl resume` learn up to this."""
@@ -65,13 +66,21 @@ class PPOConfig(BaseConfig):
     shared_network: bool = False
     """One torso with policy and value heads (True) or two separate networks (SB3's default)."""
     hidden_sizes: tuple[int, ...] = (64, 64)
-    """Hidden layer widths."""
+    """Hidden layer widths of the MLP (flat, one-hot and Dict observations; a lone image
+    goes through its CNN only, which ends in its own dense layer)."""
+    cnn: str = "auto"
+    """CNN for image observations: nature (Mnih et al., 2015; 84x84 Atari frames),
+    minatar (Young & Tian, 2019; 10x10 grids) or auto (nature from 36x36 up)."""
     activation: str = "tanh"
     """Hidden activation: tanh or relu."""
     log_std_init: float = 0.0
     """Initial log standard deviation of the Gaussian policy (continuous actions)."""
     normalize_observations: bool = False
-    """Normalize observations by running mean/std (stats saved with the policy)."""
+    """Normalize observations by running mean/std (stats saved with the policy). Flat Box
+    observations only: with images, Discrete or Dict observations it is an error."""
+    clip_reward: bool = False
+    """Learn from the sign of each reward (-1, 0, +1), as the Atari agents do (Mnih et al.,
+    2015); episode returns, charts/episodic_return and evaluation keep the game score."""
     scale_rewards: bool = False
     """Divide rewards by the running std of the discounted return."""
     clip_observations: float = 10.0
@@ -103,6 +112,7 @@ class PPOConfig(BaseConfig):
             "max_grad_norm must be > 0": self.max_grad_norm > 0,
             "target_kl must be >= 0": self.target_kl >= 0,
             "activation must be tanh or relu": self.activation in ("tanh", "relu"),
+            "cnn must be auto, nature or minatar": self.cnn in ("auto", "nature", "minatar"),
             "hidden_sizes must be positive": all(h > 0 for h in self.hidden_sizes),
         }
         for message, ok in checks.items():

@@ -37,6 +37,7 @@ from rl_core.errors import RLError
 from rl_core.run import RunDirectory
 from rl_core.training import train_agent
 from rl_ppo.config import PPOConfig
+from rl_ppo.observations import map_arrays
 
 # Worker i's envs are seeded from config.seed + SEED_STRIDE * (i + 1): apart from the
 # learner's and from each other.
@@ -70,7 +71,7 @@ class RolloutWorker:
         agent.reset_envs()
         start = time.perf_counter()
         buf = agent.collect_rollout()
-        agent.estimate_advantages(buf, buf["env_rewards"])
+        agent.estimate_advantages(buf, agent.learning_rewards(buf["env_rewards"]))
         buf.pop("final_obs")  # used by estimate_advantages; not needed by the update
         buf["collect_s"] = time.perf_counter() - start
         return buf
@@ -138,7 +139,11 @@ class RayRollouts:
                 "see the Ray logs under /tmp/ray/session_latest"
             )
         self._started = True
-        buf = {k: np.concatenate([b[k] for _, b in batches], axis=1) for k in self.KEYS}
+        # Key by key for Dict observations.
+        buf = {
+            k: map_arrays(lambda *parts: np.concatenate(parts, axis=1), *(b[k] for _, b in batches))
+            for k in self.KEYS
+        }
         self._account(agent, buf, [i for i, _ in batches])
         wall = time.perf_counter() - start
         collect = max(b["collect_s"] for _, b in batches)

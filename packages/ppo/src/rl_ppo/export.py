@@ -11,8 +11,10 @@ from rl_core.export import ServingFunction, observation_inputs
 
 def serving_function(agent) -> ServingFunction:
     """What :meth:`PPO.predict` does with ``deterministic=True``, as TensorFlow ops:
-    flatten, normalize with the frozen running statistics (clipped), argmax of the logits
-    (plus ``Discrete.start``) or the Gaussian mean clipped to the action bounds."""
+    flat observations flattened and normalized with the frozen running statistics
+    (clipped); images, ``Discrete`` and ``Dict`` observations straight into the encoder
+    (which scales and one-hots them); then the argmax of the logits (plus
+    ``Discrete.start``) or the Gaussian mean clipped to the action bounds."""
     obs_space = agent.envs.single_observation_space
     action_space = agent.envs.single_action_space
     rms = agent.obs_rms
@@ -21,11 +23,14 @@ def serving_function(agent) -> ServingFunction:
         std = tf.constant(np.sqrt(rms.var + 1e-8), tf.float32)  # as RunningMeanStd.normalize
         clip = float(agent.config.clip_observations)
 
-    def serve(observations):
-        x = tf.reshape(tf.cast(observations, tf.float32), [-1, agent.obs_dim])
-        if rms is not None:
-            x = tf.clip_by_value((x - mean) / std, -clip, clip)
-        out = agent.model.pi_head(agent.model.pi_torso(x))
+    def serve(**inputs):
+        # A Dict space's keys are the inputs; any other space is one input, "observations".
+        obs = inputs if isinstance(obs_space, spaces.Dict) else inputs["observations"]
+        if agent.obs_dim is not None:
+            obs = tf.reshape(tf.cast(obs, tf.float32), [-1, agent.obs_dim])
+            if rms is not None:
+                obs = tf.clip_by_value((obs - mean) / std, -clip, clip)
+        out = agent.model.policy_head(obs)
         if isinstance(action_space, spaces.Discrete):
             return {"actions": tf.argmax(out, axis=-1) + int(action_space.start)}
         low = tf.constant(action_space.low.reshape(-1), tf.float32)

@@ -71,6 +71,17 @@ def ppo_losses(
 METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
 
 
+def _gatherable(x: tf.Tensor) -> tf.Tensor:
+    """uint8 images as float16, once per update, on the update's device.
+
+    TensorFlow has no GPU kernel of ``GatherV2`` for uint8 (``gather_op.cc`` registers
+    int32, int64 and the float/bool/complex types), so gathering uint8 minibatches would
+    run on the CPU and copy every minibatch to the GPU. float16 holds 0..255 exactly, and
+    the encoder casts to float32 and scales as it would the uint8 pixels.
+    """
+    return tf.cast(x, tf.float16) if x.dtype == tf.uint8 else x
+
+
 class PPOLearner(tf.Module):
     """Runs every epoch and minibatch of one update inside a single ``tf.function`` call."""
 
@@ -90,14 +101,16 @@ class PPOLearner(tf.Module):
         KL exceeds 1.5 * target_kl (that step is not taken).
         """
         cfg = self.config
-        n = tf.shape(obs)[0]
+        obs = tf.nest.map_structure(_gatherable, obs)
+        first = tf.nest.flatten(obs)[0]  # obs may be a dict (Dict observations)
+        n = tf.shape(first)[0]
         mb = cfg.minibatch_size
         n_minibatches = n // mb
         total = cfg.n_epochs * n_minibatches
         variables = self.model.trainable_variables
         batch = (obs, actions, old_logp, advantages, returns, old_values)
         # Static at trace time: a batch from several rollout workers is larger.
-        single = obs.shape[0] == mb
+        single = first.shape[0] == mb
 
         def minibatch(k):
             if single:
@@ -106,7 +119,7 @@ class PPOLearner(tf.Module):
             # Stateless shuffling: the same seed gives the same minibatches, also on resume.
             keys = tf.random.stateless_uniform([n], seed=seed + tf.stack([0, epoch]))
             idx = tf.argsort(keys)[i * mb : (i + 1) * mb]
-            return tuple(tf.gather(x, idx) for x in batch)
+            return tf.nest.map_structure(lambda x: tf.gather(x, idx), batch)
 
         def step(k, stop, steps, sums):
             with tf.GradientTape() as tape:

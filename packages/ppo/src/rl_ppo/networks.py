@@ -1,11 +1,16 @@
-"""The actor-critic: a shared torso with policy and value heads, or two separate MLPs."""
+"""The actor-critic: torsos chosen from the observation space (an MLP for flat vectors, a
+CNN for images, one encoder per key for a ``Dict``), policy and value heads; and the two
+ways of acting with it: a NumPy mirror for small MLPs, one TensorFlow call otherwise."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
+from gymnasium import spaces
 
-from rl_core.networks import MLP, Dense
+from rl_core.networks import Dense, Encoder, encoder_for_space
 from rl_ppo.distributions import Categorical, DiagGaussian
 
 # Straight-line tensor code: autograph has nothing to convert in it, and converting it
@@ -14,7 +19,14 @@ _graph_code = tf.autograph.experimental.do_not_convert
 
 
 class ActorCritic(tf.Module):
-    """pi(a|s) as a TFP distribution and V(s), with orthogonal initialization.
+    """pi(a|s) as a distribution and V(s), with orthogonal initialization.
+
+    Each torso is :func:`rl_core.networks.encoder_for_space` of the observation space:
+    a flat ``Box`` goes through the MLP of ``hidden`` (drawn from the generator in the
+    same order as before the encoders existed, so flat-observation runs are unchanged),
+    an image through its CNN (``cnn``: the Nature or MinAtar torso), a ``Dict`` through
+    one encoder per key. ``shared`` gives policy and value one torso, as CleanRL's
+    ``ppo_atari`` shares its CNN.
 
     Gains follow the PPO implementation study (Engstrom et al., 2020; Huang et al.,
     2022): sqrt(2) in hidden layers, 0.01 for the policy head so the initial
@@ -23,7 +35,7 @@ class ActorCritic(tf.Module):
 
     def __init__(
         self,
-        obs_dim: int,
+        observation_space: spaces.Space,
         action_dim: int,
         discrete: bool,
         hidden: tuple[int, ...],
@@ -31,13 +43,20 @@ class ActorCritic(tf.Module):
         shared: bool,
         log_std_init: float,
         seed: int,
+        cnn: str = "auto",
     ) -> None:
         super().__init__(name="actor_critic")
         rng = np.random.default_rng(seed)
         self.discrete = discrete
         self.shared = shared
-        self.pi_torso = MLP(obs_dim, hidden, activation, rng, "pi_torso")
-        self.v_torso = self.pi_torso if shared else MLP(obs_dim, hidden, activation, rng, "v_torso")
+
+        def torso(name: str) -> Encoder:
+            return encoder_for_space(
+                observation_space, rng, hidden=hidden, activation=activation, cnn=cnn, name=name
+            )
+
+        self.pi_torso = torso("pi_torso")
+        self.v_torso = self.pi_torso if shared else torso("v_torso")
         width = self.pi_torso.out_size
         self.pi_head = Dense(width, action_dim, 0.01, rng, "pi_head")
         self.v_head = Dense(width, 1, 1.0, rng, "v_head")
@@ -51,17 +70,22 @@ class ActorCritic(tf.Module):
         return DiagGaussian(out, self.log_std)
 
     @_graph_code
-    def __call__(self, obs: tf.Tensor) -> tuple[Categorical | DiagGaussian, tf.Tensor]:
+    def __call__(self, obs: Any) -> tuple[Categorical | DiagGaussian, tf.Tensor]:
         pi_features = self.pi_torso(obs)
         v_features = pi_features if self.shared else self.v_torso(obs)
         return self.distribution(pi_features), tf.squeeze(self.v_head(v_features), -1)
 
     @_graph_code
-    def value(self, obs: tf.Tensor) -> tf.Tensor:
+    def policy_head(self, obs: Any) -> tf.Tensor:
+        """Logits (discrete) or the Gaussian mean (continuous): what acting needs."""
+        return self.pi_head(self.pi_torso(obs))
+
+    @_graph_code
+    def value(self, obs: Any) -> tf.Tensor:
         return tf.squeeze(self.v_head(self.v_torso(obs)), -1)
 
     @_graph_code
-    def evaluate(self, obs: tf.Tensor, actions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def evaluate(self, obs: Any, actions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """log pi(a|s) and V(s) for a batch: what the learner needs from a rollout."""
         dist, value = self(obs)
         return dist.log_prob(actions), value
@@ -71,12 +95,13 @@ class ActorCritic(tf.Module):
 
         Names (not ``tf.Module.variables``' order) tie a file to the network, so a file
         from a different architecture fails loudly on load instead of loading shuffled.
+        The MLP's layers keep the names they had before the encoders existed
+        (``pi_torso/0/w``), so flat-observation checkpoints still load.
         """
         named: dict[str, tf.Variable] = {}
         torsos = [self.pi_torso] if self.shared else [self.pi_torso, self.v_torso]
         for torso in torsos:
-            for i, layer in enumerate(torso.layers):
-                named[f"{torso.name}/{i}/w"], named[f"{torso.name}/{i}/b"] = layer.w, layer.b
+            named.update(_encoder_variables(torso))
         for head in (self.pi_head, self.v_head):
             named[f"{head.name}/w"], named[f"{head.name}/b"] = head.w, head.b
         if not self.discrete:
@@ -84,16 +109,55 @@ class ActorCritic(tf.Module):
         return named
 
     def policy_weights(self) -> list[np.ndarray]:
-        """The policy path's parameters as NumPy arrays, for :class:`NumpyPolicy`."""
-        params = [p for layer in self.pi_torso.layers for p in (layer.w, layer.b)]
+        """The policy path's parameters as NumPy arrays, for :class:`NumpyPolicy` (which
+        only mirrors a flat observation's MLP)."""
+        mlp = self.pi_torso.mlp
+        params = [p for layer in mlp.layers for p in (layer.w, layer.b)] if mlp else []
         params += [self.pi_head.w, self.pi_head.b]
         if not self.discrete:
             params.append(self.log_std)
         return [p.numpy() for p in params]
 
 
+def _encoder_variables(torso: Encoder) -> dict[str, tf.Variable]:
+    """``torso``'s variables by name: ``<torso>/<i>/w`` for the MLP after the parts,
+    ``<torso>/<key>/conv<j>/w`` and ``<torso>/<key>/dense/w`` for an image's CNN
+    (``<key>`` is ``obs`` for a lone image)."""
+    named: dict[str, tf.Variable] = {}
+    keys = torso.keys or ("obs",)
+    for key, part in zip(keys, torso.parts, strict=True):
+        if part.cnn is None:
+            continue  # flat, one-hot: no weights before the MLP
+        prefix = f"{torso.name}/{key}"
+        for j, conv in enumerate(part.cnn.convs):
+            named[f"{prefix}/conv{j}/w"], named[f"{prefix}/conv{j}/b"] = conv.w, conv.b
+        named[f"{prefix}/dense/w"], named[f"{prefix}/dense/b"] = part.cnn.dense.w, part.cnn.dense.b
+    if torso.mlp is not None:
+        for i, layer in enumerate(torso.mlp.layers):
+            named[f"{torso.name}/{i}/w"], named[f"{torso.name}/{i}/b"] = layer.w, layer.b
+    return named
+
+
+def sample_actions(
+    out: np.ndarray,
+    std: np.ndarray | None,
+    rng: np.random.Generator,
+    deterministic: bool,
+) -> np.ndarray:
+    """Actions from the policy head's output: logits (``std`` None) or Gaussian means."""
+    if std is None:
+        if deterministic:
+            return out.argmax(axis=-1)
+        # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits).
+        uniform = np.maximum(rng.random(out.shape), 1e-12)
+        return (out - np.log(-np.log(uniform))).argmax(axis=-1)
+    if deterministic:
+        return out
+    return (out + std * rng.standard_normal(out.shape)).astype(np.float32)
+
+
 class NumpyPolicy:
-    """The policy path of :class:`ActorCritic` evaluated in NumPy, for acting.
+    """The policy path of :class:`ActorCritic` on flat observations, evaluated in NumPy.
 
     A TensorFlow call costs ~0.3-0.6 ms of dispatch whatever the batch, far more
     than an 8 x 64 x 64 MLP; acting once per vector step in NumPy (a few
@@ -120,14 +184,31 @@ class NumpyPolicy:
         return x @ w[2 * n_hidden] + w[2 * n_hidden + 1]
 
     def act(self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
-        out = self.head(obs)
-        if self.discrete:
-            if deterministic:
-                return out.argmax(axis=-1)
-            # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits).
-            uniform = np.maximum(rng.random(out.shape), 1e-12)
-            return (out - np.log(-np.log(uniform))).argmax(axis=-1)
-        if deterministic:
-            return out
-        std = np.exp(self.weights[-1])
-        return (out + std * rng.standard_normal(out.shape)).astype(np.float32)
+        std = None if self.discrete else np.exp(self.weights[-1])
+        return sample_actions(self.head(obs), std, rng, deterministic)
+
+
+class TensorFlowPolicy:
+    """Acting with the :class:`ActorCritic` itself: one graph call per vector step.
+
+    For images and ``Dict`` observations, where a CNN's convolutions are the cost and a
+    NumPy mirror would only be slower (and a second copy of the conv code to keep
+    right). The head's output comes back to NumPy and is sampled there, from the same
+    generator as :class:`NumpyPolicy`, so both paths draw actions the same way.
+    """
+
+    def __init__(self, model: ActorCritic) -> None:
+        self.model = model
+        self.discrete = model.discrete
+        # reduce_retracing: evaluation batches shrink as envs finish their episodes.
+        self._head = tf.function(model.policy_head, reduce_retracing=True, autograph=False)
+
+    def load(self, weights: list[np.ndarray]) -> None:
+        """Nothing to copy: the graph reads the model's variables."""
+
+    def head(self, obs: Any) -> np.ndarray:
+        return self._head(tf.nest.map_structure(tf.constant, obs)).numpy()
+
+    def act(self, obs: Any, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
+        std = None if self.discrete else np.exp(self.model.log_std.numpy())
+        return sample_actions(self.head(obs), std, rng, deterministic)

@@ -17,8 +17,9 @@ def register_algorithms(register):
         AlgorithmSpec.for_agent(
             "rl_ppo.agent:PPO",
             name="ppo",
-            summary="Proximal Policy Optimization: clipped surrogate, GAE; an MLP on flat Box "
-            "observations (images are flattened), Discrete or Box actions.",
+            summary="Proximal Policy Optimization: clipped surrogate, GAE; MLP or CNN torsos "
+            "from the observation space, Discrete or Box actions.",
+            observations=("flat", "image", "discrete", "dict"),
             config_cls=PPOConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -1,0 +1,185 @@
+"""PPO against Stable-Baselines3 on MinAtar (Young & Tian, 2019), the same small CNN.
+
+Both sides are a fresh Python process each (timed from its start to the end of its
+final evaluation: what a user waits for) that registers MinAtar's Gymnasium ids, trains
+PPO for ``--steps`` env steps and evaluates 20 greedy episodes. Settings, the same on
+both sides: 8 envs (Gymnasium's SyncVectorEnv / SB3's DummyVecEnv), 128 steps per env
+per rollout, minibatches of 256, 4 epochs, Adam lr 5e-4 constant (eps 1e-5), clip 0.2
+(no value clipping), entropy 0.01, vf_coef 0.5 on the unhalved squared error (SB3's
+``F.mse_loss`` and ours), gamma 0.99, lambda 0.95, gradient norm 0.5, advantages
+normalized per minibatch. These are the settings of ``tests/test_minatar.py``, for short
+budgets: the ``minatar`` preset (gymnax-blines', 64 envs) is for 10M steps.
+
+The network is MinAtar's CNN (conv 16 3x3/1, ReLU, dense 128, ReLU) shared by a policy
+head (orthogonal gain 0.01) and a value head (gain 1), orthogonal sqrt(2) inside: ours is
+``cnn = "minatar"``, ``shared_network = true``; SB3's is a custom
+``BaseFeaturesExtractor`` with ``net_arch=[]`` and its default shared extractor and
+orthogonal init. Each process is held to one thread (TF_NUM_INTRAOP/INTEROP_THREADS=1;
+``torch.set_num_threads(1)``): the machine's 2 cores are shared.
+
+    uv pip install minatar   # and into SB3's venv: uv pip install --python SB3PY minatar
+    nice -n 5 uv run python benchmarks/ppo_minatar.py \\
+        --sb3-python /work/sb3venv-fetch/bin/python --steps 200000 --seeds 0 \\
+        --games Breakout SpaceInvaders --out benchmarks/ppo_minatar_results.jsonl
+
+Without the SB3 virtualenv only rl-ppo is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from run import machine  # noqa: E402
+
+EPISODES = 20
+
+REGISTER = """
+import gymnasium as gym
+import minatar.gym
+if "MinAtar/Breakout-v1" not in gym.registry:
+    minatar.gym.register_envs()
+"""
+
+OURS = (
+    REGISTER
+    + """
+import json, sys, time
+from rl_ppo import PPO, PPOConfig
+from rl_core.config import apply_overrides
+from rl_core.evaluation import evaluate_policy
+env, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+settings = dict(env=env, num_envs=8, n_steps=128, minibatch_size=256, n_epochs=4,
+                learning_rate=5e-4, adam_eps=1e-5, clip_range=0.2, ent_coef=0.01, vf_coef=0.5,
+                gamma=0.99, gae_lambda=0.95, max_grad_norm=0.5, cnn="minatar",
+                shared_network=True, device="cpu", seed=seed)
+agent = PPO(apply_overrides(PPOConfig(), settings))
+start = time.perf_counter()
+agent.learn(steps)
+learn = time.perf_counter() - start
+result = evaluate_policy(agent, env, episodes={episodes}, seed=1_000_000)
+print(json.dumps({{"learn": learn, "return": result.return_mean}}))
+"""
+)
+
+SB3 = (
+    REGISTER
+    + """
+import json, sys, time
+import gymnasium as gym
+import torch
+from torch import nn
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+torch.set_num_threads(1)
+
+class MinAtarCNN(BaseFeaturesExtractor):
+    # Young & Tian (2019): conv 16 3x3/1, ReLU, flatten, dense 128, ReLU; NHWC in.
+    def __init__(self, observation_space, features_dim=128):
+        super().__init__(observation_space, features_dim)
+        h, w, c = observation_space.shape
+        self.conv = nn.Sequential(nn.Conv2d(c, 16, 3, 1), nn.ReLU(), nn.Flatten())
+        self.dense = nn.Sequential(nn.Linear(16 * (h - 2) * (w - 2), features_dim), nn.ReLU())
+
+    def forward(self, obs):
+        return self.dense(self.conv(obs.permute(0, 3, 1, 2).float()))
+
+env_id, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+env = make_vec_env(env_id, n_envs=8, seed=seed)
+model = PPO("MlpPolicy", env, n_steps=128, batch_size=256, n_epochs=4, learning_rate=5e-4,
+            clip_range=0.2, ent_coef=0.01, vf_coef=0.5, gamma=0.99, gae_lambda=0.95,
+            max_grad_norm=0.5,
+            policy_kwargs=dict(features_extractor_class=MinAtarCNN, net_arch=[]),
+            seed=seed, device="cpu", verbose=0)
+start = time.perf_counter()
+model.learn(steps)
+learn = time.perf_counter() - start
+mean, _ = evaluate_policy(model, gym.make(env_id), n_eval_episodes={episodes}, deterministic=True)
+print(json.dumps({{"learn": learn, "return": float(mean)}}))
+"""
+)
+
+
+def run(python: str, code: str, env: str, seed: int, steps: int) -> dict:
+    environ = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    start = time.perf_counter()
+    out = subprocess.run(
+        [python, "-c", code.format(episodes=EPISODES), env, str(seed), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    ).stdout
+    wall = time.perf_counter() - start
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"wall": wall, "learn": result["learn"], "return": result["return"]}
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sb3-python", default="/work/sb3venv-fetch/bin/python")
+    parser.add_argument("--steps", type=int, default=200_000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--games", nargs="+", default=["Breakout", "SpaceInvaders"])
+    parser.add_argument("--out", type=Path, help="also write every run as JSON lines here")
+    args = parser.parse_args()
+    with_sb3 = Path(args.sb3_python).is_file()
+    if not with_sb3:
+        print(f"no {args.sb3_python}: measuring rl-ppo only")
+    impls = {"rl-ppo": (sys.executable, OURS)}
+    if with_sb3:
+        impls["Stable-Baselines3 PPO"] = (args.sb3_python, SB3)
+    results: dict[tuple[str, str], list[dict]] = {}
+    for game in args.games:
+        env = f"MinAtar/{game}-v1"
+        for seed in args.seeds:  # interleaved, so drift in machine load hits both alike
+            for name, (python, code) in impls.items():
+                before = load()
+                result = run(python, code, env, seed, args.steps)
+                record = {"name": name, "env": env, "seed": seed, "steps": args.steps}
+                record.update(result, load_before=before, load_after=load(), date=str(date.today()))
+                results.setdefault((name, env), []).append(result)
+                print(json.dumps(record), flush=True)
+                if args.out:
+                    with args.out.open("a") as f:
+                        f.write(json.dumps(record) + "\n")
+    print(f"\n{date.today()}, {machine()}, {args.steps:,} steps, seeds {args.seeds}")
+    print(
+        "| env | implementation | whole process | learn() | env steps/s in learn() | eval return |"
+    )
+    print("|---|---|---|---|---|---|")
+    for (name, env), rows in results.items():
+        mean = statistics.mean
+        sps = mean(args.steps / r["learn"] for r in rows)
+        print(
+            f"| {env} | {name} | {mean(r['wall'] for r in rows):.1f} s "
+            f"| {mean(r['learn'] for r in rows):.1f} s | {sps:,.0f} "
+            f"| {mean(r['return'] for r in rows):.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

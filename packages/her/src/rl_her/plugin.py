@@ -19,6 +19,8 @@ def register_algorithms(register):
             name="her",
             summary="Hindsight Experience Replay: goal relabeling for DQN (Discrete) or "
             "DDPG/TD3/SAC (Box) on goal envs.",
+            # A goal env's Dict of flat Boxes (observation, achieved_goal, desired_goal).
+            observations=("dict",),
             config_cls=HERConfig,
             presets=PRESETS,
             search_space=SEARCH_SPACE,

@@ -250,6 +250,8 @@ def _setting_label(row: dict) -> str:
         else:
             extra[key] = item
     label = f"{settings['num_envs']} envs, novelty lr {settings['novelty_learning_rate']:g}"
+    if "novelty_train_steps" in settings:  # in the preset since 2026-12-02 (0: every step)
+        label += f", novelty_train_steps={settings['novelty_train_steps']}"
     if "code" in row:
         label = f"{row['code']}: {label}"
     return ", ".join([label, *extra.values()])

@@ -154,3 +154,35 @@ def test_intrinsic_reward_input_is_scaled():
     q_scaled = scaled.step(obs, *args, ri, *state)[0]
     np.testing.assert_allclose(q_scaled, plain.step(obs, *args, 0.03 * ri, *state)[0], rtol=1e-6)
     assert not np.allclose(q_scaled, plain.step(obs, *args, ri, *state)[0])
+
+
+def _novelty_trained_steps(burn_in, unroll, period, episode_length, last_steps):
+    """The steps of one episode (``episode_length`` actions, then the final observation
+    numbered ``episode_length``) that the novelty networks train on, over every sequence
+    the adder emits for it."""
+    import tensorflow as tf
+    from rl_ngu_agent57.learning import novelty_masks
+
+    adder = SequenceAdder(1, 1, burn_in, unroll, period, (2,))
+    adder.start_episodes(np.array([0]), np.array([0]))
+    zero = np.zeros(1, np.float32)
+    for t in range(episode_length):
+        adder.add(
+            np.zeros((1, 2), np.float32), obs=np.array([[t]], np.float32), action=np.zeros(1),
+            prev_action=np.zeros(1), prev_re=zero, prev_ri=zero, re=zero, ri=zero, term=zero,
+            first=zero, mu=np.ones(1, np.float32),
+        )  # fmt: skip
+    adder.end_episodes(np.array([0]), np.array([[episode_length]], np.float32), *[zero] * 3)
+    sequences = adder.pop()
+    observed, _ = novelty_masks(tf.constant(sequences["valid"].T), last_steps)
+    steps = sequences["obs"][..., 0].T  # time-major, like the learner's batch
+    trained = steps.ravel()[observed.numpy().ravel() > 0]
+    return sorted({int(s) for s in trained})
+
+
+def test_the_last_steps_rule_never_trains_novelty_on_an_episodes_first_steps():
+    # The deepsea preset's 2 + 10-step sequences every 5 steps on a 20-step DeepSea episode:
+    # training on the last 5 steps of each sequence leaves steps 0-4 (the top rows) out, as
+    # the preset's comment says; 0 (every step) covers the episode and its final observation.
+    assert _novelty_trained_steps(2, 10, 5, 20, last_steps=5) == list(range(5, 21))
+    assert _novelty_trained_steps(2, 10, 5, 20, last_steps=0) == list(range(0, 21))

@@ -168,14 +168,14 @@ def default_run(spec: Any) -> str:
 
 def observations(spec: Any) -> str:
     """The observation kinds the algorithm trains on, in words (``rl list``'s column)."""
-    from rl_core.spaces import describe_kinds
+    from rl_core.observation_kinds import describe_kinds
 
     return describe_kinds(spec.observations) or "not stated by the plugin"
 
 
 def observations_table(specs: list[Any]) -> str:
     """Which algorithm takes which observations (see rl_core.spaces for the kinds)."""
-    from rl_core.spaces import KIND_NAMES
+    from rl_core.observation_kinds import KIND_NAMES
 
     kinds = list(KIND_NAMES)
     lines = [

@@ -22,9 +22,9 @@ from rich.table import Table
 from rl_cli import configs
 from rl_core.config import config_from_dict, load_toml
 from rl_core.errors import ConfigError, RLError
+from rl_core.observation_kinds import describe_kinds
 from rl_core.plugins import AlgorithmRegistry, make_plugin_manager
 from rl_core.run import RunDirectory, locate_saved
-from rl_core.spaces import describe_kinds
 
 # Options several commands take, declared once.
 DeviceOption = Annotated[str | None, typer.Option(help="auto, cpu, gpu or gpu:N.")]

@@ -105,7 +105,7 @@ class AlgorithmSpec:
 
         if not issubclass(self.config_cls, BaseConfig):
             raise TypeError(f"{self.name}: config_cls must subclass rl_core.config.BaseConfig")
-        from rl_core.spaces import KIND_NAMES
+        from rl_core.observation_kinds import KIND_NAMES
 
         if unknown := set(self.observations) - set(KIND_NAMES):
             raise ValueError(

@@ -16,14 +16,19 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_core.errors import ConfigError
+from rl_core.observation_kinds import KIND_NAMES, describe_kinds, kind_name
 
-# What ``rl list`` and the errors call each kind.
-KIND_NAMES = {
-    "flat": "flat Box",
-    "image": "image Box (H x W x C, uint8 or bool)",
-    "discrete": "Discrete",
-    "dict": "Dict",
-}
+__all__ = [
+    "ACCEPTED",
+    "KIND_NAMES",
+    "UnsupportedObservationError",
+    "check_observation_space",
+    "describe_kinds",
+    "image_scale",
+    "is_image_space",
+    "kind_name",
+    "observation_kind",
+]
 
 ACCEPTED = (
     "flat Box, image Box (H x W x C, uint8 or bool), Discrete, MultiBinary, and a Dict of these"
@@ -90,16 +95,6 @@ def check_observation_space(
             f"{where} ({_shape(space)}); it takes: {what}"
         )
     return kind
-
-
-def kind_name(kind: str) -> str:
-    """The short name of an observation kind: "flat Box", "image", "Discrete", "Dict"."""
-    return KIND_NAMES[kind].split(" (")[0].replace("image Box", "image")
-
-
-def describe_kinds(kinds: Iterable[str]) -> str:
-    """Accepted kinds in words, for ``rl list``: "flat Box, image, Discrete"."""
-    return ", ".join(kind_name(k) for k in kinds)
 
 
 def _shape(space: spaces.Space) -> str:

@@ -1,10 +1,10 @@
 """Hindsight Experience Replay for the ``rl`` library.
 
 ``from rl_her import HER, HERConfig, HindsightReplayBuffer``; only ``HER`` imports
-TensorFlow (the plugin module, ``rl_her.plugin``, does not).
+TensorFlow, and the buffer (NumPy) loads on first use too, so the plugin module,
+``rl_her.plugin``, keeps ``rl list`` light.
 """
 
-from rl_her.buffer import HindsightReplayBuffer
 from rl_her.config import HERConfig
 
 __all__ = ["HER", "HERConfig", "HindsightReplayBuffer"]
@@ -15,4 +15,8 @@ def __getattr__(name: str):
         from rl_her.agent import HER
 
         return HER
+    if name == "HindsightReplayBuffer":
+        from rl_her.buffer import HindsightReplayBuffer
+
+        return HindsightReplayBuffer
     raise AttributeError(f"module 'rl_her' has no attribute {name!r}")

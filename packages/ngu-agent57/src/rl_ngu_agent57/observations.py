@@ -30,10 +30,10 @@ from rl_core.spaces import (
     check_observation_space,
     is_image_space,
 )
+from rl_ngu_agent57.plugin import OBSERVATIONS
 
-OBSERVATIONS = ("flat", "image", "discrete", "dict")
-"""The observation kinds of :mod:`rl_core.spaces` NGU and Agent57 take (a Dict without
-images: checked here)."""
+# OBSERVATIONS: the kinds of rl_core.spaces NGU and Agent57 take, as rl list shows them
+# (a Dict only without images: checked here).
 
 ACCEPTED = (
     "image Box (H x W x C, uint8 or bool), flat Box, MultiBinary, Discrete, and a Dict of "

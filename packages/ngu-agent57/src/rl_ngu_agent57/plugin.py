@@ -7,9 +7,10 @@ from pathlib import Path
 
 from rl_core import AlgorithmSpec, hookimpl
 from rl_ngu_agent57.config import Agent57Config, NGUConfig
-from rl_ngu_agent57.observations import OBSERVATIONS
 
 RUNNERS = {"ray": "rl_ngu_agent57.distributed:train_on_ray"}
+# The kinds rl_ngu_agent57.observations accepts (a literal: the plugin stays import-light).
+OBSERVATIONS = ("flat", "image", "discrete", "dict")
 SEARCH_SPACE = Path(__file__).parent / "search_space.toml"
 PRESETS = {p.stem: p for p in sorted((Path(__file__).parent / "presets").glob("*.toml"))}
 

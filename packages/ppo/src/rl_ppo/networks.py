@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import ThreadpoolController
 
 from rl_core.networks import Dense, Encoder, MinAtarCNN, encoder_for_space
 from rl_ppo.distributions import Categorical, DiagGaussian
@@ -230,25 +231,42 @@ class NumpyCNNPolicy(NumpyPolicy):
     so flattening it row-major is ``tf.reshape`` of NHWC, as the TensorFlow torso does.
     Images are scaled as :mod:`rl_core.networks.encoders` scales them (per-channel
     divisors; bool as 0/1). A test pins it to the TensorFlow head.
+
+    BLAS runs on one thread here: the conv's (512 x 36) @ (36 x 16) and the dense
+    (8 x 1024) @ (1024 x 128) are just over OpenBLAS's threading threshold, and on the
+    2 shared cores we measured (load ~4.8, ``benchmarks/ppo_minatar_acting.py``) its
+    default threads took 0.7-1.8 ms per call, no faster than TensorFlow, against
+    0.10-0.16 ms on one thread. The limit is set around each call (threadpoolctl,
+    ~0.03 ms) rather than for the whole process, so the user's NumPy keeps its threads.
     """
 
     def __init__(
-        self, discrete: bool, activation: str, strides: list[int], scale: np.ndarray
+        self,
+        discrete: bool,
+        activation: str,
+        strides: list[int],
+        scale: np.ndarray,
+        blas_threads: int | None = 1,
     ) -> None:
         super().__init__(discrete, activation)
+        self.blas_threads = blas_threads  # None: leave BLAS's threads as they are
         self.strides = strides
         self.scale = np.asarray(scale, np.float32)
         # (kernel as a matrix, bias, kernel size, stride) per conv layer
         self.convs: list[tuple[np.ndarray, np.ndarray, int, int]] = []
         self.dense: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._blas = ThreadpoolController()
 
     @classmethod
-    def for_model(cls, model: ActorCritic, activation: str) -> NumpyCNNPolicy:
+    def for_model(
+        cls, model: ActorCritic, activation: str, blas_threads: int | None = 1
+    ) -> NumpyCNNPolicy:
         cnn = numpy_cnn(model)
         if cnn is None:
             raise ValueError("the model's policy torso is not a lone MinAtar-CNN image")
         scale = model.pi_torso.parts[0].scale.numpy()
-        return cls(model.discrete, activation, [conv.stride for conv in cnn.convs], scale)
+        strides = [conv.stride for conv in cnn.convs]
+        return cls(model.discrete, activation, strides, scale, blas_threads)
 
     def load(self, weights: list[np.ndarray]) -> None:
         """The CNN's conv kernels and biases, its dense layer, then what
@@ -264,11 +282,19 @@ class NumpyCNNPolicy(NumpyPolicy):
         super().load(weights[2 * n_conv + 2 :])
 
     def features(self, images: np.ndarray) -> np.ndarray:
+        if self.blas_threads is None:
+            return self._cnn(images)
+        with self._blas.limit(limits=self.blas_threads, user_api="blas"):
+            return self._cnn(images)
+
+    def _cnn(self, images: np.ndarray) -> np.ndarray:
         x = images.astype(np.float32) / self.scale
         for matrix, bias, k, stride in self.convs:
             patches = sliding_window_view(x, (k, k), axis=(1, 2))[:, ::stride, ::stride]
             b, h, w = patches.shape[:3]
-            x = np.maximum(patches.reshape(b, h, w, -1) @ matrix + bias, 0.0)
+            # One 2-D matmul (a 4-D one would be a BLAS call per image row).
+            x = patches.reshape(b * h * w, -1) @ matrix + bias
+            x = np.maximum(x, 0.0).reshape(b, h, w, -1)
         w_dense, b_dense = self.dense
         return np.maximum(x.reshape(len(x), -1) @ w_dense + b_dense, 0.0)
 

@@ -130,7 +130,7 @@ def run(python: str, code: str, env: str, seed: int, steps: int) -> dict:
     ).stdout
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, "learn": result["learn"], "return": result["return"]}
+    return {"wall": wall, **result}  # learn, return (and rl-ppo's acting path)
 
 
 def load() -> str:

@@ -70,3 +70,21 @@ def test_the_nature_cnn_and_dicts_act_through_tensorflow():
     flat = spaces.Box(-1, 1, (4,), np.float32)
     policy = acting_policy_for(model_for(flat, True), "flat", "tanh")
     assert type(policy) is NumpyPolicy
+
+
+def test_the_numpy_cnn_holds_blas_to_one_thread_only_while_it_acts():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    model = model_for(BOOL_SPACE, True)
+    policy = acting_policy_for(model, "image", "tanh")
+    policy.load(model.policy_weights())
+    seen = []
+    cnn = policy._cnn
+    policy._cnn = lambda images: (seen.append(blas_threads()), cnn(images))[1]
+    with threadpool_limits(limits=2, user_api="blas"):
+        policy.act(random_images(BOOL_SPACE, 8), np.random.default_rng(0), False)
+        assert seen == [{1}]  # one thread inside the call ...
+        assert blas_threads() == {2}  # ... and the process's setting back after it

@@ -234,9 +234,9 @@ class NumpyCNNPolicy(NumpyPolicy):
 
     BLAS runs on one thread here: the conv's (512 x 36) @ (36 x 16) and the dense
     (8 x 1024) @ (1024 x 128) are just over OpenBLAS's threading threshold, and on the
-    2 shared cores we measured (load ~4.8, ``benchmarks/ppo_minatar_acting.py``) its
-    default threads took 0.7-1.8 ms per call, no faster than TensorFlow, against
-    0.10-0.16 ms on one thread. The limit is set around each call (threadpoolctl,
+    2 shared cores we measured (load 4.7-5.3, ``benchmarks/ppo_minatar_acting.py``) its
+    default threads took 0.5-1.8 ms per call, no faster than TensorFlow's 0.3-0.7 ms,
+    against 0.09-0.16 ms on one thread. The limit is set around each call (threadpoolctl,
     ~0.03 ms) rather than for the whole process, so the user's NumPy keeps its threads.
     """
 
@@ -315,9 +315,9 @@ def acting_policy_for(
 class TensorFlowPolicy:
     """Acting with the :class:`ActorCritic` itself: one graph call per vector step.
 
-    For images and ``Dict`` observations, where a CNN's convolutions are the cost and a
-    NumPy mirror would only be slower (and a second copy of the conv code to keep
-    right). The head's output comes back to NumPy and is sampled there, from the same
+    For Nature-CNN images, where the 84x84 convolutions are the cost and NumPy would
+    only be slower, and for ``Dict`` observations (one encoder per key; not mirrored).
+    The head's output comes back to NumPy and is sampled there, from the same
     generator as :class:`NumpyPolicy`, so both paths draw actions the same way.
     """
 

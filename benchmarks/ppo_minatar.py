@@ -67,7 +67,8 @@ start = time.perf_counter()
 agent.learn(steps)
 learn = time.perf_counter() - start
 result = evaluate_policy(agent, env, episodes={episodes}, seed=1_000_000)
-print(json.dumps({{"learn": learn, "return": result.return_mean}}))
+acting = type(agent.acting_policy).__name__  # NumpyCNNPolicy, or TensorFlowPolicy before it
+print(json.dumps({{"learn": learn, "return": result.return_mean, "acting": acting}}))
 """
 )
 
@@ -129,7 +130,7 @@ def run(python: str, code: str, env: str, seed: int, steps: int) -> dict:
     ).stdout
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, "learn": result["learn"], "return": result["return"]}
+    return {"wall": wall, **result}  # learn, return (and rl-ppo's acting path)
 
 
 def load() -> str:

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from gymnasium import spaces
 from rl_ppo import PPO, PPOConfig
-from rl_ppo.networks import NumpyPolicy, TensorFlowPolicy
+from rl_ppo.networks import NumpyCNNPolicy, NumpyPolicy
 
 from rl_core.config import apply_overrides
 from rl_core.errors import ConfigError
@@ -99,7 +99,7 @@ def test_images_are_stored_as_uint8_never_flattened_and_raw_obs_is_not_a_copy():
     assert buf["obs"].dtype == np.uint8 and buf["obs"].shape == (16, 8, 10, 10, 2)
     assert buf["raw_obs"] is buf["obs"]  # nothing normalized: one array
     assert set(np.unique(buf["obs"])) == {0, 255}
-    assert isinstance(agent.acting_policy, TensorFlowPolicy)
+    assert isinstance(agent.acting_policy, NumpyCNNPolicy)  # MinAtar's CNN: acts in NumPy
     # The network's torso is the CNN, acting on the image (not an MLP on 200 floats).
     assert agent.model.pi_torso.parts[0].cnn is not None and agent.model.pi_torso.mlp is None
 
@@ -113,7 +113,8 @@ def test_bool_grids_are_stored_as_uint8_zero_one():
     np.testing.assert_array_equal(agent.model.pi_torso.parts[0].scale.numpy(), [1.0, 1.0])
 
 
-def test_acting_in_tensorflow_follows_the_model():
+def test_acting_in_numpy_follows_the_model_after_updates():
+    # Stale weights (not reloaded after each update) would act as the initial policy.
     agent = PPO(image_config())
     agent.learn(256)
     obs = np.random.default_rng(0).integers(0, 256, (5, 10, 10, 2)).astype(np.uint8)

@@ -24,7 +24,7 @@ from rl_core.math import RunningMeanStd, gae
 from rl_core.weights import load_variables, save_variables
 from rl_ppo.config import PPOConfig
 from rl_ppo.learning import PPOLearner
-from rl_ppo.networks import ActorCritic, NumpyPolicy, TensorFlowPolicy
+from rl_ppo.networks import ActorCritic, NumpyPolicy, TensorFlowPolicy, acting_policy_for
 from rl_ppo.observations import ObservationFormat, map_arrays, merge_leading, write
 
 _MAX_SEED = 2**31 - 1
@@ -64,14 +64,11 @@ class PPO(Agent[PPOConfig]):
         # The step count at which the lr and clip range reach 0: the end of the current
         # learn() call (set by learn(); config.total_steps until one is made).
         self._schedule_end = config.total_steps
-        # Flat observations: the NumPy mirror of the MLP (a TF call costs more than the
-        # MLP); images and dicts: one TF call per vector step (the convs are the cost).
-        if self.observations.kind == "flat":
-            self.acting_policy: NumpyPolicy | TensorFlowPolicy = NumpyPolicy(
-                self.discrete, config.activation
-            )
-        else:
-            self.acting_policy = TensorFlowPolicy(self.model)
+        # NumPy mirrors where a TF call costs more than the network (flat observations'
+        # MLP, MinAtar's small CNN); one TF call per vector step otherwise.
+        self.acting_policy: NumpyPolicy | TensorFlowPolicy = acting_policy_for(
+            self.model, self.observations.kind, config.activation
+        )
         self.acting_policy.load(self.model.policy_weights())
         # Where rollouts come from when not from self.envs (a distributed runner's workers).
         self.rollout_source: Any = None

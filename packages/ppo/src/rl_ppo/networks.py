@@ -1,6 +1,7 @@
 """The actor-critic: torsos chosen from the observation space (an MLP for flat vectors, a
-CNN for images, one encoder per key for a ``Dict``), policy and value heads; and the two
-ways of acting with it: a NumPy mirror for small MLPs, one TensorFlow call otherwise."""
+CNN for images, one encoder per key for a ``Dict``), policy and value heads; and the ways
+of acting with it: a NumPy mirror for small MLPs and for a lone image through the small
+MinAtar CNN, one TensorFlow call otherwise (:func:`acting_policy_for` chooses)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
+from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import ThreadpoolController
 
-from rl_core.networks import Dense, Encoder, encoder_for_space
+from rl_core.networks import Dense, Encoder, MinAtarCNN, encoder_for_space
 from rl_ppo.distributions import Categorical, DiagGaussian
 
 # Straight-line tensor code: autograph has nothing to convert in it, and converting it
@@ -109,14 +112,34 @@ class ActorCritic(tf.Module):
         return named
 
     def policy_weights(self) -> list[np.ndarray]:
-        """The policy path's parameters as NumPy arrays, for :class:`NumpyPolicy` (which
-        only mirrors a flat observation's MLP)."""
+        """The policy path's parameters as NumPy arrays, for the NumPy mirrors: the
+        policy torso's CNN (only where :func:`numpy_cnn` mirrors it), the MLP's layers,
+        the policy head and, for a Gaussian, ``log_std``."""
+        params: list[tf.Variable] = []
+        cnn = numpy_cnn(self)
+        if cnn is not None:
+            params += [p for conv in cnn.convs for p in (conv.w, conv.b)]
+            params += [cnn.dense.w, cnn.dense.b]
         mlp = self.pi_torso.mlp
-        params = [p for layer in mlp.layers for p in (layer.w, layer.b)] if mlp else []
+        params += [p for layer in mlp.layers for p in (layer.w, layer.b)] if mlp else []
         params += [self.pi_head.w, self.pi_head.b]
         if not self.discrete:
             params.append(self.log_std)
         return [p.numpy() for p in params]
+
+
+def numpy_cnn(model: ActorCritic) -> MinAtarCNN | None:
+    """The policy torso's CNN when acting mirrors it in NumPy, else None.
+
+    Only a lone image (not a ``Dict``) through the MinAtar CNN: its one 16-channel 3x3
+    conv on a 10x10 grid is cheaper in NumPy than a TensorFlow call's dispatch. The
+    Nature CNN's 84x84 convolutions are real work, which TensorFlow does faster.
+    """
+    torso = model.pi_torso
+    if torso.kind != "image" or torso.mlp is not None:
+        return None
+    cnn = torso.parts[0].cnn
+    return cnn if isinstance(cnn, MinAtarCNN) else None
 
 
 def _encoder_variables(torso: Encoder) -> dict[str, tf.Variable]:
@@ -164,6 +187,9 @@ class NumpyPolicy:
     microseconds) and evaluating log-probabilities and values for the whole
     rollout in one graph call is what makes rollouts fast. A test pins this
     forward pass to the TensorFlow one.
+
+    :meth:`features` is the torso before the MLP (flat observations: themselves);
+    :class:`NumpyCNNPolicy` replaces it with the MinAtar CNN and shares the rest.
     """
 
     def __init__(self, discrete: bool, activation: str) -> None:
@@ -172,13 +198,17 @@ class NumpyPolicy:
         self.weights: list[np.ndarray] = []
 
     def load(self, weights: list[np.ndarray]) -> None:
+        """The MLP's layers, the policy head and (Gaussian) ``log_std``, in that order."""
         self.weights = weights
+
+    def features(self, obs: np.ndarray) -> np.ndarray:
+        return obs
 
     def head(self, obs: np.ndarray) -> np.ndarray:
         """Logits (discrete) or the Gaussian mean (continuous)."""
         w = self.weights
         n_hidden = (len(w) - (2 if self.discrete else 3)) // 2
-        x = obs
+        x = self.features(obs)
         for i in range(n_hidden):
             x = self.activation(x @ w[2 * i] + w[2 * i + 1])
         return x @ w[2 * n_hidden] + w[2 * n_hidden + 1]
@@ -188,12 +218,106 @@ class NumpyPolicy:
         return sample_actions(self.head(obs), std, rng, deterministic)
 
 
+class NumpyCNNPolicy(NumpyPolicy):
+    """:class:`NumpyPolicy` with a lone image's conv torso in front, for the MinAtar CNN.
+
+    On MinAtar's 10x10 grids acting through TensorFlow costs 0.5-1.25 ms per vector
+    step, nearly all call overhead (benchmarks/RESULTS.md, "PPO on MinAtar"); this
+    mirror does the same arithmetic in a fraction of that. Each ``VALID`` convolution
+    is im2col plus one matmul: :func:`~numpy.lib.stride_tricks.sliding_window_view`
+    gives every ``k x k`` patch as a view ``[B, H', W', C, k, k]``, and the kernel
+    ``[k, k, c_in, c_out]`` (``tf.nn.conv2d``'s layout) is transposed once per load to
+    the matching ``(c_in * k * k, c_out)`` matrix. The result is ``[B, H', W', c_out]``,
+    so flattening it row-major is ``tf.reshape`` of NHWC, as the TensorFlow torso does.
+    Images are scaled as :mod:`rl_core.networks.encoders` scales them (per-channel
+    divisors; bool as 0/1). A test pins it to the TensorFlow head.
+
+    BLAS runs on one thread here: the conv's (512 x 36) @ (36 x 16) and the dense
+    (8 x 1024) @ (1024 x 128) are just over OpenBLAS's threading threshold, and on the
+    2 shared cores we measured (load 4.7-5.3, ``benchmarks/ppo_minatar_acting.py``) its
+    default threads took 0.5-1.8 ms per call, no faster than TensorFlow's 0.3-0.7 ms,
+    against 0.09-0.16 ms on one thread. The limit is set around each call (threadpoolctl,
+    ~0.03 ms) rather than for the whole process, so the user's NumPy keeps its threads.
+    """
+
+    def __init__(
+        self,
+        discrete: bool,
+        activation: str,
+        strides: list[int],
+        scale: np.ndarray,
+        blas_threads: int | None = 1,
+    ) -> None:
+        super().__init__(discrete, activation)
+        self.blas_threads = blas_threads  # None: leave BLAS's threads as they are
+        self.strides = strides
+        self.scale = np.asarray(scale, np.float32)
+        # (kernel as a matrix, bias, kernel size, stride) per conv layer
+        self.convs: list[tuple[np.ndarray, np.ndarray, int, int]] = []
+        self.dense: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._blas = ThreadpoolController()
+
+    @classmethod
+    def for_model(
+        cls, model: ActorCritic, activation: str, blas_threads: int | None = 1
+    ) -> NumpyCNNPolicy:
+        cnn = numpy_cnn(model)
+        if cnn is None:
+            raise ValueError("the model's policy torso is not a lone MinAtar-CNN image")
+        scale = model.pi_torso.parts[0].scale.numpy()
+        strides = [conv.stride for conv in cnn.convs]
+        return cls(model.discrete, activation, strides, scale, blas_threads)
+
+    def load(self, weights: list[np.ndarray]) -> None:
+        """The CNN's conv kernels and biases, its dense layer, then what
+        :meth:`NumpyPolicy.load` takes (:meth:`ActorCritic.policy_weights`' order)."""
+        n_conv = len(self.strides)
+        self.convs = []
+        for j, stride in enumerate(self.strides):
+            kernel, bias = weights[2 * j], weights[2 * j + 1]
+            k, _, c_in, c_out = kernel.shape
+            matrix = np.ascontiguousarray(kernel.transpose(2, 0, 1, 3).reshape(c_in * k * k, c_out))
+            self.convs.append((matrix, bias, k, stride))
+        self.dense = (weights[2 * n_conv], weights[2 * n_conv + 1])
+        super().load(weights[2 * n_conv + 2 :])
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        if self.blas_threads is None:
+            return self._cnn(images)
+        with self._blas.limit(limits=self.blas_threads, user_api="blas"):
+            return self._cnn(images)
+
+    def _cnn(self, images: np.ndarray) -> np.ndarray:
+        x = images.astype(np.float32) / self.scale
+        for matrix, bias, k, stride in self.convs:
+            patches = sliding_window_view(x, (k, k), axis=(1, 2))[:, ::stride, ::stride]
+            b, h, w = patches.shape[:3]
+            # One 2-D matmul (a 4-D one would be a BLAS call per image row).
+            x = patches.reshape(b * h * w, -1) @ matrix + bias
+            x = np.maximum(x, 0.0).reshape(b, h, w, -1)
+        w_dense, b_dense = self.dense
+        return np.maximum(x.reshape(len(x), -1) @ w_dense + b_dense, 0.0)
+
+
+def acting_policy_for(
+    model: ActorCritic, kind: str, activation: str
+) -> NumpyPolicy | TensorFlowPolicy:
+    """How the agent acts: NumPy for flat observations (the MLP) and for a lone image
+    through the MinAtar CNN, one TensorFlow call for the rest (the Nature CNN's
+    convolutions are the cost there; ``Dict`` observations)."""
+    if kind == "flat":
+        return NumpyPolicy(model.discrete, activation)
+    if numpy_cnn(model) is not None:
+        return NumpyCNNPolicy.for_model(model, activation)
+    return TensorFlowPolicy(model)
+
+
 class TensorFlowPolicy:
     """Acting with the :class:`ActorCritic` itself: one graph call per vector step.
 
-    For images and ``Dict`` observations, where a CNN's convolutions are the cost and a
-    NumPy mirror would only be slower (and a second copy of the conv code to keep
-    right). The head's output comes back to NumPy and is sampled there, from the same
+    For Nature-CNN images, where the 84x84 convolutions are the cost and NumPy would
+    only be slower, and for ``Dict`` observations (one encoder per key; not mirrored).
+    The head's output comes back to NumPy and is sampled there, from the same
     generator as :class:`NumpyPolicy`, so both paths draw actions the same way.
     """
 

@@ -144,16 +144,8 @@ class Encoder(tf.Module):
         return self.mlp(features) if self.mlp is not None else features
 
 
-def encoder_for_space(
-    space: spaces.Space,
-    rng: np.random.Generator,
-    *,
-    hidden: tuple[int, ...] = (64, 64),
-    activation: str = "tanh",
-    cnn: str = "auto",
-    init: str = "orthogonal",
-    name: str = "encoder",
-) -> Encoder:
-    """The encoder for ``space`` (see the module's table); raises the one-line
-    :class:`UnsupportedObservationError` for a space it does not handle."""
-    return Encoder(space, rng, hidden=hidden, activation=activation, cnn=cnn, init=init, name=name)
+def encoder_for_space(space: spaces.Space, rng: np.random.Generator, **options) -> Encoder:
+    """The encoder for ``space`` (see the module's table; ``options`` are :class:`Encoder`'s
+    keywords); raises the one-line :class:`UnsupportedObservationError` for a space it does
+    not handle."""
+    return Encoder(space, rng, **options)

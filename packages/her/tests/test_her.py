@@ -588,9 +588,9 @@ def test_input_normalizer_clips_raw_values_normalizes_and_clips_again():
     assert off(x) is x
 
 
-def test_normalizer_is_on_for_actor_critic_by_default_and_saved_with_the_policy(tmp_path):
-    assert small().normalizes("td3") and not small().normalizes("dqn")
-    assert small(normalize_inputs=True).normalizes("dqn")
+def test_normalizer_is_on_for_every_learner_by_default_and_saved_with_the_policy(tmp_path):
+    assert small().normalizes("td3") and small().normalizes("dqn")
+    assert not small(normalize_inputs=False).normalizes("dqn")
     agent = HER(small(env="rl/PointMassGoal-v0", env_kwargs={})).learn(96)
     assert agent.normalizer.enabled and agent.normalizer.obs.count == 96
     agent.save(tmp_path / "policy")

@@ -18,7 +18,10 @@ episodes on both sides): what a user waits for.
   steps Gymnasium's CartPole-v1.
 
 learn() time is ours from the run's last metrics record (steps / charts/SPS, SPS being
-counted from the start of learn) and SB3's measured around ``model.learn``.
+counted from the start of learn) and SB3's measured around ``model.learn``. Before each
+seed's runs, a fresh process that only imports the library is timed on each side (``import
+rl_ppo.agent``; ``import torch, stable_baselines3``): the floor under that side's whole
+process.
 
     python3 -m venv /tmp/sb3 && /tmp/sb3/bin/pip install torch==2.13.0 stable-baselines3
     uv run python benchmarks/ppo_cartpole.py --sb3-python /tmp/sb3/bin/python --seeds 0 1 2
@@ -124,6 +127,14 @@ def run_ours(seed: int, vectorization: str) -> dict:
     }
 
 
+def import_time(python: str, modules: str) -> float:
+    """Wall time of a fresh process that only imports ``modules``: the floor under any
+    whole-process time on that side."""
+    start = time.perf_counter()
+    subprocess.run([python, "-c", f"import {modules}"], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def row(name: str, rows: list[dict]) -> str:
     def stat(key: str, fmt: str) -> str:
         values = [r[key] for r in rows]
@@ -156,7 +167,16 @@ def main() -> None:
         runs["Stable-Baselines3 PPO (Gymnasium CartPole)"] = lambda seed: run_sb3(
             args.sb3_python, seed
         )
+    imports = {"rl-ppo (import rl_ppo.agent)": (sys.executable, "rl_ppo.agent")}
+    if with_sb3:
+        imports["SB3 (import torch, stable_baselines3)"] = (
+            args.sb3_python,
+            "torch, stable_baselines3",
+        )
+    floors: dict[str, list[float]] = {}
     for seed in args.seeds:  # interleaved, so drift in machine load hits all alike
+        for name, (python, modules) in imports.items():
+            floors.setdefault(name, []).append(import_time(python, modules))
         for name, run in runs.items():
             result = run(seed)
             results.setdefault(name, []).append(result)
@@ -169,6 +189,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, rows in results.items():
         print(row(name, rows))
+    for name, times in floors.items():
+        print(f"{name}: {statistics.mean(times):.2f} ± {statistics.pstdev(times):.2f} s")
     if with_sb3:
         sb3 = results["Stable-Baselines3 PPO (Gymnasium CartPole)"]
         for name, rows in results.items():

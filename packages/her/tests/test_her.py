@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rl_her import HER, HERConfig, HindsightReplayBuffer
 from rl_her.learning import dqn_target, huber_loss, soft_update
 from rl_her.networks import Actor, QNetwork, actor_numpy, dueling_combine, q_numpy
 
+from rl_core.agent import AGENT_FILE
 from rl_core.callbacks import Callback
 from rl_core.config import apply_overrides
 from rl_core.envs import BitFlippingEnv
@@ -586,6 +588,30 @@ def test_input_normalizer_clips_raw_values_normalizes_and_clips_again():
     off = InputNormalizer(2, 1, 200.0, 5.0, enabled=False)
     x = np.array([[300.0, 1.0, 2.0]])
     assert off(x) is x
+
+
+def test_a_save_that_did_not_normalize_loads_without_normalizing(tmp_path):
+    # A DQN policy saved before normalization became its default: no flag in state.json,
+    # statistics never updated. Loading it with today's defaults must not normalize.
+    agent = HER(small(normalize_inputs=False)).learn(64)
+    agent.save(tmp_path / "policy")
+    state_file = tmp_path / "policy" / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["normalize"] is False
+    del state["normalize"]
+    state_file.write_text(json.dumps(state))
+    # Its config had normalize_inputs unset, which today's default reads as true.
+    meta_file = tmp_path / "policy" / AGENT_FILE
+    meta = json.loads(meta_file.read_text())
+    del meta["config"]["normalize_inputs"]
+    meta_file.write_text(json.dumps(meta))
+    again = HER.load(tmp_path / "policy")
+    assert not again.normalizer.enabled
+    obs = agent.envs.reset(seed=3)[0]
+    np.testing.assert_array_equal(again.predict(obs), agent.predict(obs))
+    on = HER(small()).learn(64)
+    on.save(tmp_path / "on")
+    assert HER.load(tmp_path / "on").normalizer.enabled
 
 
 def test_normalizer_is_on_for_every_learner_by_default_and_saved_with_the_policy(tmp_path):

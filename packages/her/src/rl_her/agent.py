@@ -325,6 +325,7 @@ class HER(Agent[HERConfig]):
             "rng": self.rng.bit_generator.state,
             "kind": self.kind,
             "normalizer": self.normalizer.state_dict(),  # part of the policy
+            "normalize": self.normalizer.enabled,
         }
         (path / "state.json").write_text(json.dumps(state))
 
@@ -339,6 +340,15 @@ class HER(Agent[HERConfig]):
         self.rng.bit_generator.state = state["rng"]
         if "normalizer" in state:  # saves from before normalization have none
             self.normalizer.load_state_dict(state["normalizer"])
+        # The networks were trained on what the saved agent fed them: saves from before
+        # DQN normalized by default (2026-12-02) have no flag, and statistics that were
+        # never updated mean it did not normalize.
+        if "normalize" in state:
+            self.normalizer.enabled = bool(state["normalize"])
+        elif "normalizer" in state:
+            self.normalizer.enabled = state["normalizer"]["obs"]["count"] > 0
+        else:
+            self.normalizer.enabled = False
         if (path / REPLAY_FILE).is_file():
             self.buffer.load_state_dict(load_replay(path / REPLAY_FILE))
         else:  # a policy, or a checkpoint without replay: refill before training again

@@ -137,7 +137,7 @@ class HER(Agent[HERConfig]):
         self._acting_weights = self.learner.acting_weights()
         self.normalizer = InputNormalizer(
             self.obs_dim, self.goal_dim, config.obs_clip, config.norm_clip,
-            config.normalizes(self.kind),
+            config.normalize_inputs,
         )  # fmt: skip
         self.rng = np.random.default_rng(config.seed)
         self.stats = EpisodeStats(config.num_envs)

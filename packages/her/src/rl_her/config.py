@@ -191,11 +191,6 @@ class HERConfig(BaseConfig):
         # TD3 updates its targets on delayed actor steps: 40 gradient steps apart.
         return max(40 // self.policy_delay, 1) if learner == "td3" else 40
 
-    def normalizes(self, learner: str) -> bool:
-        """Whether ``learner`` (dqn, ddpg, td3 or sac) normalizes its inputs: every learner
-        follows ``normalize_inputs``."""
-        return self.normalize_inputs
-
     def target_range(self) -> tuple[float, float]:
         """[-1/(1 - gamma), 0] where targets are clipped, else (-inf, inf)."""
         if not self.clip_target:

@@ -174,6 +174,25 @@ def test_bundled_cartpole_demos_are_expert_episodes():
     assert demos.episode_returns.min() >= 475
 
 
+@pytest.mark.parametrize(
+    ("env_id", "obs_dim", "action_dim", "min_return"),
+    [("HalfCheetah-v5", 17, 6, 1800), ("Hopper-v5", 11, 3, 3300)],
+)
+def test_bundled_mujoco_demos_fit_their_spaces_and_never_terminate(
+    env_id, obs_dim, action_dim, min_return
+):
+    # The MuJoCo v5 spaces, built without MuJoCo (an optional extra): Box observations,
+    # torques in [-1, 1]. The expert's recorded actions must lie within the bounds (as the
+    # env clipped them; unclipped Gaussian samples would hand D a tell).
+    observations = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float64)
+    actions = gym.spaces.Box(-1.0, 1.0, (action_dim,), np.float32)
+    demos = load_demonstrations(resolve_source("", env_id), observations, actions)
+    assert demos.num_episodes == 10 and len(demos) == 10_000
+    assert np.abs(demos.actions).max() <= 1.0
+    assert not demos.episode_terminated.any()  # cut by the time limit: no absorbing state
+    assert demos.episode_returns.min() > min_return
+
+
 def test_demo_episodes_keeps_the_first_episodes(tmp_path):
     obs = np.arange(20, dtype=np.float32).reshape(5, 4)
     path = write_npz(

@@ -26,7 +26,8 @@ class GAILConfig(PPOConfig):
     `rl gail record --out` when it holds one dataset, or the id of a local one) or an .npz
     with `observations` and `actions` (optionally `episode_lengths`, `episode_returns`,
     `episode_terminated`). Empty: the demonstrations bundled for the env (CartPole-v1,
-    Pendulum-v1, MountainCar-v0, Acrobot-v1: 10 expert episodes each)."""
+    Pendulum-v1, MountainCar-v0, Acrobot-v1, HalfCheetah-v5, Hopper-v5: 10 expert episodes
+    each)."""
     demo_episodes: int = 0
     """Use only the first this many expert episodes (0: all of them)."""
     reward: str = "positive"

@@ -27,6 +27,8 @@ BUNDLED_DEMOS = {
     "CartPole-v1": BUNDLED / "cartpole-expert.npz",
     "rl/CartPole-v1": BUNDLED / "cartpole-expert.npz",
     "Pendulum-v1": BUNDLED / "pendulum-expert.npz",
+    "HalfCheetah-v5": BUNDLED / "halfcheetah-expert.npz",
+    "Hopper-v5": BUNDLED / "hopper-expert.npz",
     # Scripted experts whose episodes end by reaching the goal (a true termination).
     "MountainCar-v0": BUNDLED / "mountaincar-expert.npz",
     "Acrobot-v1": BUNDLED / "acrobot-expert.npz",

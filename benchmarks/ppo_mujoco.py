@@ -23,7 +23,10 @@ alone, where CleanRL (and ours) takes the larger of the clipped and unclipped er
 Each run is a fresh process timed from its start to the end of its final evaluation;
 the two sides alternate seed by seed, so drift in machine load hits both alike. learn()
 time is ours from the run's last metrics record (steps / charts/SPS) and SB3's measured
-around ``model.learn``. Both use the machine's default threads.
+around ``model.learn``. Both use the machine's default threads, or, with ``--pin-cpu N``,
+one thread each on CPU N alone (``taskset``; TF_NUM_INTRAOP/INTEROP_THREADS=1 and
+OMP_NUM_THREADS=1; ``torch.set_num_threads(1)``), so that other work on the machine's
+other cores does not time-share with either side.
 
     python3 -m venv /tmp/sb3 && /tmp/sb3/bin/pip install torch==2.13.0 stable-baselines3 \\
         "gymnasium[mujoco]"
@@ -54,12 +57,15 @@ EPISODES = 10  # the presets' eval_episodes
 SB3 = """
 import json, sys, time
 import gymnasium as gym
+import torch
 from torch import nn
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecNormalize
-env_id, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+env_id, seed, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+if threads:
+    torch.set_num_threads(threads)
 linear = lambda start: (lambda remaining: remaining * start)
 env = VecNormalize(make_vec_env(env_id, n_envs=1, seed=seed), norm_obs=True, norm_reward=True,
                    clip_obs=10.0, clip_reward=10.0, gamma=0.99)
@@ -80,26 +86,38 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 """
 
 
-def run_sb3(python: str, env: str, seed: int, steps: int) -> dict:
+def pinned(cpu: int | None) -> tuple[list[str], dict[str, str]]:
+    """The command prefix and environment that hold a process to one thread on ``cpu``."""
+    if cpu is None:
+        return [], {}
+    one = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return ["taskset", "-c", str(cpu)], one
+
+
+def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
+    prefix, environ = pinned(cpu)
+    threads = "1" if cpu is not None else "0"
     start = time.perf_counter()
     out = subprocess.run(
-        [python, "-c", SB3.format(episodes=EPISODES), env, str(seed), str(steps)],
+        [*prefix, python, "-c", SB3.format(episodes=EPISODES), env, str(seed), str(steps), threads],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **environ},
     ).stdout
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1])
     return {"wall": wall, "learn": result["learn"], "return": result["return"]}
 
 
-def run_ours(env: str, seed: int, steps: int) -> dict:
+def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:
+    prefix, threads = pinned(cpu)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
-        cmd = [sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env]
+        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env]
         cmd += ["--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
         cmd += ["--run-dir", str(run_dir)]
-        environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, check=True, env=environ)
         wall = time.perf_counter() - start
@@ -132,15 +150,16 @@ def main() -> None:
     parser.add_argument("--envs", nargs="+", default=["HalfCheetah-v5", "Hopper-v5"])
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--pin-cpu", type=int, help="run both sides on this CPU, one thread")
     parser.add_argument("--out", type=Path, help="also write every run as JSON lines here")
     args = parser.parse_args()
     with_sb3 = Path(args.sb3_python).is_file()
     if not with_sb3:
         print(f"no {args.sb3_python}: measuring rl-ppo only (see the docstring for SB3's venv)")
-    runs = {"rl-ppo (rl train)": lambda env, seed: run_ours(env, seed, args.steps)}
+    runs = {"rl-ppo (rl train)": lambda env, seed: run_ours(env, seed, args.steps, args.pin_cpu)}
     if with_sb3:
         runs["Stable-Baselines3 PPO"] = lambda env, seed: run_sb3(
-            args.sb3_python, env, seed, args.steps
+            args.sb3_python, env, seed, args.steps, args.pin_cpu
         )
     results: dict[tuple[str, str], list[dict]] = {}
     for env in args.envs:
@@ -149,6 +168,7 @@ def main() -> None:
                 result = run(env, seed)
                 results.setdefault((env, name), []).append(result)
                 record = {"name": name, "env": env, "seed": seed, "steps": args.steps}
+                record["pinned_cpu"] = args.pin_cpu
                 record.update(result, load=round(os.getloadavg()[0], 1), date=str(date.today()))
                 print(json.dumps(record), flush=True)
                 if args.out:

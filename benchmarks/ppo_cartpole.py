@@ -44,7 +44,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine  # noqa: E402
+from run import machine, pinned  # noqa: E402
 
 STEPS = 100_000
 EPISODES = 20
@@ -93,28 +93,31 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 """
 
 
-def run_sb3(python: str, seed: int) -> dict:
+def run_sb3(python: str, seed: int, cpu: int | None) -> dict:
+    prefix, threads = pinned(cpu)
     start = time.perf_counter()
     out = subprocess.run(
-        [python, "-c", SB3.format(steps=STEPS, episodes=EPISODES), str(seed)],
+        [*prefix, python, "-c", SB3.format(steps=STEPS, episodes=EPISODES), str(seed)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **threads},
     ).stdout
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1])
     return {"wall": wall, "learn": result["learn"], "return": result["return"]}
 
 
-def run_ours(seed: int, vectorization: str) -> dict:
+def run_ours(seed: int, vectorization: str, cpu: int | None) -> dict:
+    prefix, threads = pinned(cpu)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
-        cmd = [sys.executable, "-m", "rl_cli", "train", "ppo", "--env", "CartPole-v1"]
+        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", "CartPole-v1"]
         cmd += ["--steps", str(STEPS), "--seed", str(seed), "--device", "cpu"]
         cmd += ["--run-dir", str(run_dir)]
         for key, value in {**ZOO, "vectorization": vectorization}.items():
             cmd += ["--set", f"{key}={value}"]
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         wall = time.perf_counter() - start
@@ -127,11 +130,17 @@ def run_ours(seed: int, vectorization: str) -> dict:
     }
 
 
-def import_time(python: str, modules: str) -> float:
+def import_time(python: str, modules: str, cpu: int | None) -> float:
     """Wall time of a fresh process that only imports ``modules``: the floor under any
     whole-process time on that side."""
+    prefix, threads = pinned(cpu)
     start = time.perf_counter()
-    subprocess.run([python, "-c", f"import {modules}"], check=True, capture_output=True)
+    subprocess.run(
+        [*prefix, python, "-c", f"import {modules}"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **threads},
+    )
     return time.perf_counter() - start
 
 
@@ -153,6 +162,7 @@ def main() -> None:
     )
     parser.add_argument("--sb3-python", default="/tmp/sb3/bin/python")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--pin-cpu", type=int, help="run every process on this CPU, one thread")
     parser.add_argument("--out", type=Path, help="also write every run as JSON lines here")
     args = parser.parse_args()
     with_sb3 = Path(args.sb3_python).is_file()
@@ -160,12 +170,12 @@ def main() -> None:
         print(f"no {args.sb3_python}: measuring rl-ppo only (see the docstring for SB3's venv)")
     results: dict[str, list[dict]] = {}
     runs = {
-        "rl-ppo (rl train, NumPy CartPole)": lambda seed: run_ours(seed, "numpy"),
-        "rl-ppo (rl train, Gymnasium CartPole)": lambda seed: run_ours(seed, "sync"),
+        "rl-ppo (rl train, NumPy CartPole)": lambda seed: run_ours(seed, "numpy", args.pin_cpu),
+        "rl-ppo (rl train, Gymnasium CartPole)": lambda seed: run_ours(seed, "sync", args.pin_cpu),
     }
     if with_sb3:
         runs["Stable-Baselines3 PPO (Gymnasium CartPole)"] = lambda seed: run_sb3(
-            args.sb3_python, seed
+            args.sb3_python, seed, args.pin_cpu
         )
     imports = {"rl-ppo (import rl_ppo.agent)": (sys.executable, "rl_ppo.agent")}
     if with_sb3:
@@ -176,10 +186,11 @@ def main() -> None:
     floors: dict[str, list[float]] = {}
     for seed in args.seeds:  # interleaved, so drift in machine load hits all alike
         for name, (python, modules) in imports.items():
-            floors.setdefault(name, []).append(import_time(python, modules))
+            floors.setdefault(name, []).append(import_time(python, modules, args.pin_cpu))
         for name, run in runs.items():
             result = run(seed)
             results.setdefault(name, []).append(result)
+            result = {**result, "date": str(date.today()), "pinned_cpu": args.pin_cpu}
             print(json.dumps({"name": name, "seed": seed, **result}), flush=True)
             if args.out:
                 with args.out.open("a") as f:

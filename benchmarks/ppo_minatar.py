@@ -22,7 +22,9 @@ orthogonal init. Each process is held to one thread (TF_NUM_INTRAOP/INTEROP_THRE
         --sb3-python /work/sb3venv-fetch/bin/python --steps 200000 --seeds 0 \\
         --games Breakout SpaceInvaders --out benchmarks/ppo_minatar_results.jsonl
 
-Without the SB3 virtualenv only rl-ppo is measured.
+``--pin-cpu N`` runs both sides on CPU N (``taskset``), so that other work on the
+machine's other core does not land on either side. Without the SB3 virtualenv only rl-ppo
+is measured.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine  # noqa: E402
+from run import machine, pinned  # noqa: E402
 
 EPISODES = 20
 
@@ -112,7 +114,8 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 )
 
 
-def run(python: str, code: str, env: str, seed: int, steps: int) -> dict:
+def run(python: str, code: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
+    prefix, _ = pinned(cpu)  # one thread each already (below)
     environ = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -122,7 +125,7 @@ def run(python: str, code: str, env: str, seed: int, steps: int) -> dict:
     }
     start = time.perf_counter()
     out = subprocess.run(
-        [python, "-c", code.format(episodes=EPISODES), env, str(seed), str(steps)],
+        [*prefix, python, "-c", code.format(episodes=EPISODES), env, str(seed), str(steps)],
         capture_output=True,
         text=True,
         check=True,
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--games", nargs="+", default=["Breakout", "SpaceInvaders"])
+    parser.add_argument("--pin-cpu", type=int, help="run both sides on this CPU (taskset)")
     parser.add_argument("--out", type=Path, help="also write every run as JSON lines here")
     args = parser.parse_args()
     with_sb3 = Path(args.sb3_python).is_file()
@@ -159,9 +163,11 @@ def main() -> None:
         for seed in args.seeds:  # interleaved, so drift in machine load hits both alike
             for name, (python, code) in impls.items():
                 before = load()
-                result = run(python, code, env, seed, args.steps)
+                result = run(python, code, env, seed, args.steps, args.pin_cpu)
                 record = {"name": name, "env": env, "seed": seed, "steps": args.steps}
                 record.update(result, load_before=before, load_after=load(), date=str(date.today()))
+                if args.pin_cpu is not None:
+                    record["pinned_cpu"] = args.pin_cpu
                 results.setdefault((name, env), []).append(result)
                 print(json.dumps(record), flush=True)
                 if args.out:

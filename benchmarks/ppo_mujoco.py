@@ -50,7 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine  # noqa: E402
+from run import machine, pinned  # noqa: E402
 
 EPISODES = 10  # the presets' eval_episodes
 
@@ -84,14 +84,6 @@ evaluation.obs_rms = env.obs_rms
 mean, _ = evaluate_policy(model, evaluation, n_eval_episodes={episodes}, deterministic=True)
 print(json.dumps({{"learn": learn, "return": float(mean)}}))
 """
-
-
-def pinned(cpu: int | None) -> tuple[list[str], dict[str, str]]:
-    """The command prefix and environment that hold a process to one thread on ``cpu``."""
-    if cpu is None:
-        return [], {}
-    one = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return ["taskset", "-c", str(cpu)], one
 
 
 def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:

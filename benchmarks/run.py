@@ -65,6 +65,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}"
 
 
+def pinned(cpu: int | None) -> tuple[list[str], dict[str, str]]:
+    """The command prefix and environment that hold a process to one thread on ``cpu``
+    (nothing for ``None``): how the speed comparisons keep both sides on equal terms on a
+    machine whose other core is busy."""
+    if cpu is None:
+        return [], {}
+    one = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return ["taskset", "-c", str(cpu)], one
+
+
 def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:
     run_dir = root / f"seed{seed}"
     cmd = [sys.executable, "-m", "rl_cli", "train", bench.algo, "--seed", str(seed)]

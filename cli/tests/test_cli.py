@@ -8,7 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import toy_plugin
 
+from rl_core.plugins import make_plugin_manager
 from rl_core.run import RunDirectory
 
 
@@ -331,3 +333,27 @@ def test_eval_callback_without_a_run_directory_keeps_its_history():
     agent.learn(600, callbacks=[evaluation])
     assert [r["global_step"] for r in evaluation.history] == [200, 400, 600]
     assert evaluation.best_return == max(r["eval/episodic_return"] for r in evaluation.history)
+
+
+def test_only_the_rl_command_itself_freezes_the_objects_it_started_with(rl, monkeypatch, tmp_path):
+    """`rl train` as the process's command line moves what importing TensorFlow left to
+    the collector's permanent generation (faster collections and exit); `main(args)`, as
+    a program or a test calls it, leaves the caller's collector alone."""
+    import gc
+
+    from rl_cli.app import main
+
+    gc.unfreeze()
+    assert rl("train", "toy", "--run-dir", "called", "--steps", "100").code == 0
+    assert gc.get_freeze_count() == 0
+
+    pm = make_plugin_manager(load_entry_points=False)
+    pm.register(toy_plugin, name="toy")
+    monkeypatch.setattr(sys, "argv", ["rl", "train", "toy", "--run-dir", "own", "--steps", "100"])
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(None, pm)
+        assert exit_info.value.code in (0, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -36,7 +36,7 @@ class TinyImageEnv(gym.Env):
         self.on = np.array(high, np.dtype(dtype))
 
     def _obs(self) -> np.ndarray:
-        image = np.zeros((8, 8, 2), self.observation_space.dtype)
+        image = np.zeros((8, 8, 2), self.on.dtype)
         image[3, self.pos, 0] = self.on
         image[:, 7, 1] = self.on
         return image
@@ -58,8 +58,21 @@ class TextEnv(gym.Env):
     action_space = spaces.Discrete(2)
 
 
-class DictImageEnv(gym.Env):
-    observation_space = spaces.Dict({"image": MINATAR, "direction": spaces.Discrete(4)})
+class DictImageEnv(TinyImageEnv):
+    """TinyImageEnv's image beside a MiniGrid-like ``direction`` (the step count mod 4)."""
+
+    def __init__(self) -> None:
+        super().__init__("uint8")
+        self.observation_space = spaces.Dict(
+            {"direction": spaces.Discrete(4), "image": self.observation_space}
+        )
+
+    def _obs(self):
+        return {"direction": self.t % 4, "image": super()._obs()}
+
+
+class DictFloatImageEnv(gym.Env):
+    observation_space = spaces.Dict({"image": MINATAR, "x": spaces.Box(-1, 1, (2,))})
     action_space = spaces.Discrete(2)
 
 
@@ -67,6 +80,7 @@ for env_id, entry in {
     "NGUTest/TinyImage-v0": TinyImageEnv,
     "NGUTest/Text-v0": TextEnv,
     "NGUTest/DictImage-v0": DictImageEnv,
+    "NGUTest/DictFloatImage-v0": DictFloatImageEnv,
 }.items():
     if env_id not in gym.registry:
         gym.register(id=env_id, entry_point=entry)
@@ -206,7 +220,7 @@ def test_image_smoke_keeps_uint8_replay_through_a_checkpoint(cls, config_cls, dt
 
 
 def test_unsupported_observations_are_one_line_errors():
-    for env_id, words in (("NGUTest/Text-v0", "Text"), ("NGUTest/DictImage-v0", "image")):
+    for env_id, words in (("NGUTest/Text-v0", "Text"), ("NGUTest/DictFloatImage-v0", "'x'")):
         with pytest.raises(UnsupportedObservationError, match=words) as error:
             NGU(apply_overrides(NGUConfig(), {"env": env_id, "env_kwargs": {}, "device": "cpu"}))
         assert "\n" not in str(error.value)
@@ -225,6 +239,64 @@ def test_discrete_and_dict_observations_become_one_hot_and_concatenated_vectors(
     assert fmt.shape == (4,) and fmt.dtype == np.float32 and not fmt.image
     image = ObservationFormat(MINATAR)
     assert image.image and image.dtype == np.uint8 and image.step_bytes == 400
+
+
+def test_a_dict_of_an_image_and_binary_parts_becomes_one_image_with_planes():
+    space = spaces.Dict(
+        {
+            "direction": spaces.Discrete(4, start=1),
+            "image": spaces.Box(0, np.broadcast_to(np.uint8([10, 5]), (3, 2, 2)), dtype=np.uint8),
+            "flags": spaces.MultiBinary(2),
+        }
+    )
+    fmt = ObservationFormat(space)
+    assert fmt.image and fmt.image_key == "image" and fmt.shape == (3, 2, 2 + 4 + 2)
+    assert fmt.dtype == np.uint8 and fmt.step_bytes == 3 * 2 * 8
+    # The CNN scales the image channels by their declared maxima and leaves planes 0/1.
+    np.testing.assert_array_equal(ImageInput(fmt.image_space).scale, [10, 5, 1, 1, 1, 1, 1, 1])
+    image = np.arange(2 * 3 * 2 * 2, dtype=np.uint8).reshape(2, 3, 2, 2) % 5
+    obs = {"direction": np.array([1, 4]), "image": image, "flags": np.array([[0, 1], [1, 1]])}
+    out = fmt.batch(obs)
+    assert out.shape == (2, 3, 2, 8) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., :2], image)
+    # direction 1 (start 1) is one-hot index 0, direction 4 index 3; then the flags.
+    for row, planes in enumerate(([1, 0, 0, 0, 0, 1], [0, 0, 0, 1, 1, 1])):
+        np.testing.assert_array_equal(out[row, :, :, 2:], np.broadcast_to(planes, (3, 2, 6)))
+    items = [{k: v[i] for k, v in obs.items()} for i in range(2)]
+    np.testing.assert_array_equal(fmt.stack(items), out)
+    two = spaces.Dict({"a": MINATAR, "b": MINATAR})
+    with pytest.raises(UnsupportedObservationError, match="one image per Dict"):
+        ObservationFormat(two)
+
+
+@pytest.mark.parametrize("cls", [NGU, Agent57])
+def test_dict_with_an_image_smoke_stores_uint8_planes(cls):
+    config_cls = NGUConfig if cls is NGU else Agent57Config
+    config = apply_overrides(
+        config_cls(), {**SMALL, "env": "NGUTest/DictImage-v0", "env_kwargs": {}}
+    )
+    agent = cls(config).learn(120)
+    assert agent.learner.steps > 0
+    assert all(np.isfinite(v) for v in agent._recent_metrics.values()), agent._recent_metrics
+    stored = agent.replay.state_dict()["data/obs"]
+    assert stored.dtype == np.uint8 and stored.shape[2:] == (8, 8, 2 + 4)
+    # Every stored step carries exactly one direction plane set, constant over the image.
+    planes = stored[..., 2:].reshape(-1, 64, 4)
+    filled = planes.sum(axis=(1, 2)) > 0  # padding steps are all zero
+    assert filled.any() and (planes[filled].sum(axis=2) == 1).all()
+    obs = {
+        "direction": np.array([0, 1]),
+        "image": np.stack([DictImageEnv().reset()[0]["image"]] * 2),
+    }
+    assert agent.predict(obs).shape == (2,)
+
+
+def test_minigrid_doorkey_trains_a_few_steps():
+    pytest.importorskip("minigrid")
+    config = apply_overrides(NGUConfig(), {**SMALL, "env": "MiniGrid-DoorKey-5x5-v0"})
+    agent = NGU(config).learn(40)
+    assert agent.observations.shape == (7, 7, 3 + 4)  # image + direction planes
+    assert agent.learner.steps > 0
 
 
 # Recorded with main's code at 9660357 (before rl_core.networks replaced the package's

@@ -78,7 +78,8 @@ class _RecurrentAgent(Agent):
         # Images stay uint8 [H, W, C] (the CNN path); everything else becomes float32 [D].
         self.observations = ObservationFormat(probe.observation_space, self.algorithm, cfg.env)
         self.obs_dim = self.observations.size
-        image = ImageInput(probe.observation_space, cfg.cnn) if self.observations.image else None
+        fmt = self.observations
+        image = ImageInput(fmt.image_space, cfg.cnn) if fmt.image else None
         # Checkpoints write pixel or bit observations as uint8 (images are uint8 already).
         self._compact_replay = ["data/obs"] if is_compact_space(probe.observation_space) else []
         self.num_actions = int(probe.action_space.n)

@@ -19,8 +19,8 @@ class CommonConfig(BaseConfig):
 
     env: str = "rl/DeepSea-v0"
     """Gymnasium environment id: image (H x W x C uint8 or bool), Box, MultiBinary,
-    Discrete or Dict observations (rl_ngu_agent57.observations); Discrete actions, or Box
-    with action_bins."""
+    Discrete or Dict observations (a Dict's image with its Discrete or binary parts as
+    extra planes: rl_ngu_agent57.observations); Discrete actions, or Box with action_bins."""
     total_steps: int = 50_000
     """Environment steps to train for (summed over actor slots)."""
     checkpoint_every: int = 25_000

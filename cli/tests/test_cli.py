@@ -355,5 +355,7 @@ def test_only_the_rl_command_itself_freezes_the_objects_it_started_with(rl, monk
             main(None, pm)
         assert exit_info.value.code in (0, None)
         assert gc.get_freeze_count() > 0
+        assert gc.isenabled()  # off only while TensorFlow was imported
     finally:
         gc.unfreeze()
+        gc.enable()

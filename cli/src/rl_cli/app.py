@@ -432,7 +432,8 @@ def _configure_training_process(device: str) -> str:
     every full collection during training walks them all, as do the collections at
     interpreter exit. ``gc.freeze()`` exempts them: on CartPole (rl-zoo3's PPO settings,
     100k steps, one core) the whole process took 2-4 s less, about a quarter
-    (benchmarks/RESULTS.md, "Speed: PPO against Stable-Baselines3"). The command owns
+    (benchmarks/RESULTS.md, "Speed: PPO against Stable-Baselines3"); collecting nothing
+    during the import itself saves a few tenths of a second more. The command owns
     its process, so it may: only when it runs as the process's own command line
     (:func:`main` without ``args``), never when a program or a test calls :func:`main`
     with arguments, and the library never changes a caller's collector.
@@ -441,10 +442,16 @@ def _configure_training_process(device: str) -> str:
 
     from rl_core.device import configure_device
 
-    resolved = configure_device(device)
     if _owns_process:
-        gc.collect()  # so that no garbage of the imports is frozen with them
-        gc.freeze()
+        # No collections during the import either: they would walk the growing heap again
+        # and again to find a few thousand garbage objects (which are frozen with the rest).
+        gc.disable()
+    try:
+        resolved = configure_device(device)
+    finally:
+        if _owns_process:
+            gc.freeze()
+            gc.enable()
     return resolved
 
 

@@ -23,8 +23,15 @@ seed's runs, a fresh process that only imports the library is timed on each side
 rl_ppo.agent``; ``import torch, stable_baselines3``): the floor under that side's whole
 process.
 
+    uv sync --all-packages --compile-bytecode
     python3 -m venv /tmp/sb3 && /tmp/sb3/bin/pip install torch==2.13.0 stable-baselines3
-    uv run python benchmarks/ppo_cartpole.py --sb3-python /tmp/sb3/bin/python --seeds 0 1 2
+    uv run python benchmarks/ppo_cartpole.py --sb3-python /tmp/sb3/bin/python \\
+        --seeds 0 1 2 --pin-cpu 1 --out benchmarks/ppo_cartpole_results.jsonl
+
+Both sides need compiled bytecode where ``PYTHONDONTWRITEBYTECODE`` is set (as on the
+machine of RESULTS.md; pip compiles as it installs, uv only with ``--compile-bytecode``):
+without it every start recompiles every module, and importing TensorFlow took ~5 s
+instead of ~2-3 s. ``--pin-cpu N`` holds every process to CPU N and one thread.
 
 Without the SB3 virtualenv only rl-ppo is measured.
 """
@@ -47,6 +54,7 @@ sys.path.insert(0, str(HERE))
 from run import machine, pinned  # noqa: E402
 
 STEPS = 100_000
+NETWORKS = "separate policy and value MLPs, 64 x 64 tanh"  # both sides (ZOO below, SB3's)
 EPISODES = 20
 ZOO = {
     "num_envs": 8,
@@ -151,8 +159,8 @@ def row(name: str, rows: list[dict]) -> str:
 
     sps = statistics.mean(STEPS / r["learn"] for r in rows)
     return (
-        f"| {name} | {stat('wall', '.1f')} s | {stat('learn', '.1f')} s | {sps:,.0f} "
-        f"| {stat('return', '.1f')} |"
+        f"| {name} | {NETWORKS} | {stat('wall', '.1f')} s | {stat('learn', '.1f')} s "
+        f"| {sps:,.0f} | {stat('return', '.1f')} |"
     )
 
 
@@ -196,8 +204,11 @@ def main() -> None:
                 with args.out.open("a") as f:
                     f.write(json.dumps({"name": name, "seed": seed, **result}) + "\n")
     print(f"\n{date.today()}, {machine()}, {STEPS:,} steps, seeds {args.seeds}")
-    print("| implementation | whole process | learn() | env steps/s in learn() | eval return |")
-    print("|---|---|---|---|---|")
+    print(
+        "| implementation | networks | whole process | learn() | env steps/s in learn() "
+        "| eval return |"
+    )
+    print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         print(row(name, rows))
     for name, times in floors.items():

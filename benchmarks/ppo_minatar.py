@@ -1,8 +1,10 @@
 """PPO against Stable-Baselines3 on MinAtar (Young & Tian, 2019), the same small CNN.
 
-Both sides are a fresh Python process each (timed from its start to the end of its
-final evaluation: what a user waits for) that registers MinAtar's Gymnasium ids, trains
-PPO for ``--steps`` env steps and evaluates 20 greedy episodes. Settings, the same on
+Both sides are a fresh Python process each, timed from its start to the end of its
+final evaluation (what a user waits for), that trains PPO for ``--steps`` env steps and
+evaluates 20 greedy episodes: ours is ``rl train ppo --preset none --set ...`` as a user
+runs it (run directory, metrics, checkpoints, the final policy); SB3's a script that
+registers MinAtar's Gymnasium ids, trains and calls ``evaluate_policy``. Settings, the same on
 both sides: 8 envs (Gymnasium's SyncVectorEnv / SB3's DummyVecEnv), 128 steps per env
 per rollout, minibatches of 256, 4 epochs, Adam lr 5e-4 constant (eps 1e-5), clip 0.2
 (no value clipping), entropy 0.01, vf_coef 0.5 on the unhalved squared error (SB3's
@@ -17,10 +19,15 @@ head (orthogonal gain 0.01) and a value head (gain 1), orthogonal sqrt(2) inside
 orthogonal init. Each process is held to one thread (TF_NUM_INTRAOP/INTEROP_THREADS=1;
 ``torch.set_num_threads(1)``): the machine's 2 cores are shared.
 
-    uv pip install minatar   # and into SB3's venv: uv pip install --python SB3PY minatar
-    nice -n 5 uv run python benchmarks/ppo_minatar.py \\
-        --sb3-python /work/sb3venv-fetch/bin/python --steps 200000 --seeds 0 \\
-        --games Breakout SpaceInvaders --out benchmarks/ppo_minatar_results.jsonl
+    uv sync --all-packages --extra minatar --compile-bytecode
+    python3 -m venv /work/sb3venv    # SB3's own venv; pip compiles bytecode as it installs
+    /work/sb3venv/bin/pip install torch==2.13.0 stable-baselines3 minatar==1.0.15
+    uv run python benchmarks/ppo_minatar.py --sb3-python /work/sb3venv/bin/python \\
+        --steps 1000000 --seeds 0 1 2 --pin-cpu 1 --out benchmarks/ppo_minatar_results.jsonl
+
+Compiled bytecode on both sides matters where ``PYTHONDONTWRITEBYTECODE`` is set (as on
+the machine of RESULTS.md): a uv venv without ``--compile-bytecode`` then recompiles every
+module at every start, and importing TensorFlow took ~5 s instead of ~2-3 s.
 
 ``--pin-cpu N`` runs both sides on CPU N (``taskset``), so that other work on the
 machine's other core does not land on either side. Without the SB3 virtualenv only rl-ppo
@@ -35,8 +42,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -52,27 +61,24 @@ if "MinAtar/Breakout-v1" not in gym.registry:
     minatar.gym.register_envs()
 """
 
-OURS = (
-    REGISTER
-    + """
-import json, sys, time
-from rl_ppo import PPO, PPOConfig
-from rl_core.config import apply_overrides
-from rl_core.evaluation import evaluate_policy
-env, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-settings = dict(env=env, num_envs=8, n_steps=128, minibatch_size=256, n_epochs=4,
-                learning_rate=5e-4, adam_eps=1e-5, clip_range=0.2, ent_coef=0.01, vf_coef=0.5,
-                gamma=0.99, gae_lambda=0.95, max_grad_norm=0.5, cnn="minatar",
-                shared_network=True, device="cpu", seed=seed)
-agent = PPO(apply_overrides(PPOConfig(), settings))
-start = time.perf_counter()
-agent.learn(steps)
-learn = time.perf_counter() - start
-result = evaluate_policy(agent, env, episodes={episodes}, seed=1_000_000)
-acting = type(agent.acting_policy).__name__  # NumpyCNNPolicy, or TensorFlowPolicy before it
-print(json.dumps({{"learn": learn, "return": result.return_mean, "acting": acting}}))
-"""
-)
+# The settings above as `rl train ppo --preset none --set key=value` takes them.
+OURS = {
+    "num_envs": 8,
+    "n_steps": 128,
+    "minibatch_size": 256,
+    "n_epochs": 4,
+    "learning_rate": 5e-4,
+    "adam_eps": 1e-5,
+    "clip_range": 0.2,
+    "ent_coef": 0.01,
+    "vf_coef": 0.5,
+    "gamma": 0.99,
+    "gae_lambda": 0.95,
+    "max_grad_norm": 0.5,
+    "cnn": "minatar",
+    "shared_network": "true",
+    "eval_episodes": EPISODES,
+}
 
 SB3 = (
     REGISTER
@@ -114,26 +120,52 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 )
 
 
-def run(python: str, code: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
-    prefix, _ = pinned(cpu)  # one thread each already (below)
-    environ = {
-        **os.environ,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "TF_NUM_INTRAOP_THREADS": "1",
-        "TF_NUM_INTEROP_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-    }
+THREADS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+
+
+def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
+    prefix, _ = pinned(cpu)  # one thread each already (THREADS)
     start = time.perf_counter()
     out = subprocess.run(
-        [*prefix, python, "-c", code.format(episodes=EPISODES), env, str(seed), str(steps)],
+        [*prefix, python, "-c", SB3.format(episodes=EPISODES), env, str(seed), str(steps)],
         capture_output=True,
         text=True,
         check=True,
-        env=environ,
+        env={**os.environ, **THREADS},
     ).stdout
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, **result}  # learn, return (and rl-ppo's acting path)
+    return {"wall": wall, **result}  # learn, return
+
+
+def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:
+    """``rl train ppo`` as a user runs it: run directory, metrics, checkpoints, the final
+    policy and its evaluation."""
+    prefix, _ = pinned(cpu)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env]
+        cmd += ["--preset", "none", "--steps", str(steps), "--seed", str(seed)]
+        cmd += ["--device", "cpu", "--run-dir", str(run_dir)]
+        for key, value in OURS.items():
+            cmd += ["--set", f"{key}={value}"]
+        start = time.perf_counter()
+        subprocess.run(
+            cmd, capture_output=True, text=True, check=True, env={**os.environ, **THREADS}
+        )
+        wall = time.perf_counter() - start
+        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+        evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    return {
+        "wall": wall,
+        "learn": last["global_step"] / last["charts/SPS"],
+        "return": evaluation["return_mean"],
+    }
 
 
 def load() -> str:
@@ -154,16 +186,16 @@ def main() -> None:
     with_sb3 = Path(args.sb3_python).is_file()
     if not with_sb3:
         print(f"no {args.sb3_python}: measuring rl-ppo only")
-    impls = {"rl-ppo": (sys.executable, OURS)}
+    impls = {"rl-ppo (rl train)": run_ours}
     if with_sb3:
-        impls["Stable-Baselines3 PPO"] = (args.sb3_python, SB3)
+        impls["Stable-Baselines3 PPO"] = partial(run_sb3, args.sb3_python)
     results: dict[tuple[str, str], list[dict]] = {}
     for game in args.games:
         env = f"MinAtar/{game}-v1"
         for seed in args.seeds:  # interleaved, so drift in machine load hits both alike
-            for name, (python, code) in impls.items():
+            for name, run in impls.items():
                 before = load()
-                result = run(python, code, env, seed, args.steps, args.pin_cpu)
+                result = run(env, seed, args.steps, args.pin_cpu)
                 record = {"name": name, "env": env, "seed": seed, "steps": args.steps}
                 record.update(result, load_before=before, load_after=load(), date=str(date.today()))
                 if args.pin_cpu is not None:

@@ -36,14 +36,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned  # noqa: E402
+from run import machine, pinned, time_rl_train  # noqa: E402
 
 ENV = "HalfCheetah-v5"
 LEARNING_STARTS = 1000
@@ -87,25 +86,11 @@ def run_sb3(python: str, seed: int, steps: int, learning: bool, cpu: int | None)
 
 
 def run_ours(seed: int, steps: int, learning: bool, cpu: int | None) -> dict:
-    prefix, threads = pinned(cpu)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "mpo", "--env", ENV]
-        cmd += ["--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
-        starts = LEARNING_STARTS if learning else steps + 1
-        cmd += ["--run-dir", str(run_dir), "--set", f"learning_starts={starts}"]
-        cmd += ["--set", "replay_ratio=1.0", "--set", "eval_episodes=1"]
-        environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, text=True, check=True, env=environ)
-        wall = time.perf_counter() - start
-        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
-        evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    return {
-        "wall": wall,
-        "learn": last["global_step"] / last["charts/SPS"],
-        "return": evaluation["return_mean"],
-    }
+    starts = LEARNING_STARTS if learning else steps + 1
+    args = ["mpo", "--env", ENV, "--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
+    args += ["--set", f"learning_starts={starts}"]
+    args += ["--set", "replay_ratio=1.0", "--set", "eval_episodes=1"]
+    return time_rl_train(args, cpu)
 
 
 def main() -> None:

@@ -44,14 +44,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned  # noqa: E402
+from run import machine, pinned, time_rl_train  # noqa: E402
 
 STEPS = 100_000
 NETWORKS = "separate policy and value MLPs, 64 x 64 tanh"  # both sides (ZOO below, SB3's)
@@ -117,25 +116,11 @@ def run_sb3(python: str, seed: int, cpu: int | None) -> dict:
 
 
 def run_ours(seed: int, vectorization: str, cpu: int | None) -> dict:
-    prefix, threads = pinned(cpu)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", "CartPole-v1"]
-        cmd += ["--steps", str(STEPS), "--seed", str(seed), "--device", "cpu"]
-        cmd += ["--run-dir", str(run_dir)]
-        for key, value in {**ZOO, "vectorization": vectorization}.items():
-            cmd += ["--set", f"{key}={value}"]
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-        wall = time.perf_counter() - start
-        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
-        evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    return {
-        "wall": wall,
-        "learn": last["global_step"] / last["charts/SPS"],
-        "return": evaluation["return_mean"],
-    }
+    args = ["ppo", "--env", "CartPole-v1", "--steps", str(STEPS), "--seed", str(seed)]
+    args += ["--device", "cpu"]
+    for key, value in {**ZOO, "vectorization": vectorization}.items():
+        args += ["--set", f"{key}={value}"]
+    return time_rl_train(args, cpu)
 
 
 def import_time(python: str, modules: str, cpu: int | None) -> float:

@@ -42,7 +42,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from functools import partial
@@ -50,7 +49,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned  # noqa: E402
+from run import machine, pinned, time_rl_train  # noqa: E402
 
 EPISODES = 20
 
@@ -146,26 +145,11 @@ def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> di
 def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:
     """``rl train ppo`` as a user runs it: run directory, metrics, checkpoints, the final
     policy and its evaluation."""
-    prefix, _ = pinned(cpu)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env]
-        cmd += ["--preset", "none", "--steps", str(steps), "--seed", str(seed)]
-        cmd += ["--device", "cpu", "--run-dir", str(run_dir)]
-        for key, value in OURS.items():
-            cmd += ["--set", f"{key}={value}"]
-        start = time.perf_counter()
-        subprocess.run(
-            cmd, capture_output=True, text=True, check=True, env={**os.environ, **THREADS}
-        )
-        wall = time.perf_counter() - start
-        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
-        evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    return {
-        "wall": wall,
-        "learn": last["global_step"] / last["charts/SPS"],
-        "return": evaluation["return_mean"],
-    }
+    args = ["ppo", "--env", env, "--preset", "none", "--steps", str(steps)]
+    args += ["--seed", str(seed), "--device", "cpu"]
+    for key, value in OURS.items():
+        args += ["--set", f"{key}={value}"]
+    return time_rl_train(args, cpu, THREADS)
 
 
 def load() -> str:

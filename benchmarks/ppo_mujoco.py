@@ -43,14 +43,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned  # noqa: E402
+from run import machine, pinned, time_rl_train  # noqa: E402
 
 EPISODES = 10  # the presets' eval_episodes
 
@@ -103,23 +102,8 @@ def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> di
 
 
 def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:
-    prefix, threads = pinned(cpu)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env]
-        cmd += ["--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
-        cmd += ["--run-dir", str(run_dir)]
-        environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, text=True, check=True, env=environ)
-        wall = time.perf_counter() - start
-        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
-        evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    return {
-        "wall": wall,
-        "learn": last["global_step"] / last["charts/SPS"],
-        "return": evaluation["return_mean"],
-    }
+    args = ["ppo", "--env", env, "--steps", str(steps), "--seed", str(seed), "--device", "cpu"]
+    return time_rl_train(args, cpu)
 
 
 def summary(name: str, env: str, steps: int, rows: list[dict]) -> str:

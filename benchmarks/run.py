@@ -24,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,31 @@ def pinned(cpu: int | None) -> tuple[list[str], dict[str, str]]:
         return [], {}
     one = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
     return ["taskset", "-c", str(cpu)], one
+
+
+def time_rl_train(
+    args: list[str], cpu: int | None = None, environ: dict[str, str] | None = None
+) -> dict:
+    """One ``python -m rl_cli train ARGS`` process in a fresh run directory, as a user runs
+    it (pinned with :func:`pinned` when ``cpu`` is given; ``environ`` adds to the
+    environment): its wall time from start to exit, learn() time from the last metrics
+    record (steps / charts/SPS) and the final evaluation's mean return."""
+    prefix, threads = pinned(cpu)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", *args]
+        cmd += ["--run-dir", str(run_dir)]
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads, **(environ or {})}
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        wall = time.perf_counter() - start
+        last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+        evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    return {
+        "wall": wall,
+        "learn": last["global_step"] / last["charts/SPS"],
+        "return": evaluation["return_mean"],
+    }
 
 
 def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:

@@ -323,6 +323,35 @@ def test_eval_every_logs_evaluations_and_keeps_the_best_policy(rl, tmp_path):
     assert missing.code == 2 and "no best/" in missing.err
 
 
+def test_eval_deterministic_decides_every_evaluation_of_a_run(rl, monkeypatch):
+    """A run with eval_deterministic=false samples its actions in the evaluations during
+    training, in the final one and in `rl evaluate`; --greedy and --stochastic override the
+    run's setting, and a default run stays greedy."""
+    import rl_core.evaluation as evaluation
+
+    seen: list[bool] = []
+    real = evaluation.evaluate_policy
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["deterministic"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate_policy", spy)
+    sampled = rl("train", "toy", "--run-dir", "sampled", "--steps", "400",
+                 "--set", "eval_deterministic=false", "--set", "eval_every=200")  # fmt: skip
+    assert sampled.code == 0, sampled.err
+    assert seen == [False, False, False]
+    assert "sampled actions" in sampled.out
+    for args, expected in [((), False), (("--greedy",), True), (("--stochastic",), False)]:
+        seen.clear()
+        assert rl("evaluate", "sampled", "--episodes", "1", *args).code == 0
+        assert seen == [expected], args
+    seen.clear()
+    assert rl("train", "toy", "--run-dir", "greedy", "--steps", "200").code == 0
+    assert rl("evaluate", "greedy", "--episodes", "1").code == 0
+    assert seen == [True, True]
+
+
 def test_eval_callback_without_a_run_directory_keeps_its_history():
     import toy_plugin
 

@@ -194,8 +194,13 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
         stochastic: Annotated[
-            bool, typer.Option(help="Sample actions instead of acting greedily.")
-        ] = False,
+            bool | None,
+            typer.Option(
+                "--stochastic/--greedy",
+                help="Sample actions, or act greedily (default: the run's eval_deterministic).",
+                show_default=False,
+            ),
+        ] = None,
         best: Annotated[
             bool, typer.Option(help="The best policy of the evaluations during training.")
         ] = False,
@@ -210,7 +215,8 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         cfg = config_from_dict(spec.config_cls, data)
         if episodes is None:
             episodes = cfg.eval_episodes or 10
-        result = _evaluate(spec, cfg, policy_path, episodes, seed, video, not stochastic)
+        deterministic = cfg.eval_deterministic if stochastic is None else not stochastic
+        result = _evaluate(spec, cfg, policy_path, episodes, seed, video, deterministic)
         if as_json:
             typer.echo(json.dumps(result.summary()))
         else:
@@ -410,10 +416,17 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         out.print(f"run directory: {run.path}")
         if cfg.eval_episodes > 0:
             result = _evaluate(
-                spec, cfg, run.policy_source(), cfg.eval_episodes, 1_000_000, None, True
+                spec,
+                cfg,
+                run.policy_source(),
+                cfg.eval_episodes,
+                1_000_000,
+                None,
+                cfg.eval_deterministic,
             )
-            run.write_evaluation(result.to_dict())
-            out.print(f"final evaluation: {_format_result(result)}")
+            run.write_evaluation({**result.to_dict(), "deterministic": cfg.eval_deterministic})
+            mode = "" if cfg.eval_deterministic else " (sampled actions)"
+            out.print(f"final evaluation{mode}: {_format_result(result)}")
 
     pm.hook.register_commands(app=app)
     return app

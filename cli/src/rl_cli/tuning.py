@@ -164,6 +164,7 @@ class Tuner:
             config.env_kwargs,
             episodes=max(config.eval_episodes, 1),
             seed=1_000_000,
+            deterministic=config.eval_deterministic,
         )
         run.write_evaluation(result.to_dict())
         return result.return_mean

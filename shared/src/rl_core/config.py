@@ -47,9 +47,13 @@ class BaseConfig:
     keep_checkpoints: int = 3
     """How many of the newest checkpoints to keep."""
     eval_episodes: int = 10
-    """Episodes of the final greedy evaluation."""
+    """Episodes of the final evaluation."""
+    eval_deterministic: bool = True
+    """Evaluate the greedy policy (false: sample actions as in training). Applies to the
+    final evaluation, evaluations during training, tuning trials and `rl evaluate`
+    (which --stochastic/--greedy override)."""
     eval_every: int = 0
-    """Environment steps between greedy evaluations during training (0: none). Each logs
+    """Environment steps between evaluations during training (0: none). Each logs
     eval/episodic_return (and eval/success_rate) and keeps the best policy in best/."""
     eval_every_episodes: int = 5
     """Episodes of each evaluation during training (see eval_every)."""

@@ -1,5 +1,5 @@
-"""Evaluation during training: greedy episodes every ``eval_every`` env steps, the best
-policy kept.
+"""Evaluation during training: episodes every ``eval_every`` env steps, the best policy
+kept.
 
 :class:`EvalCallback` is what ``eval_every`` switches on in a CLI run
 (:func:`rl_core.training.train_agent`), and a user of the Python API can pass it to
@@ -30,11 +30,12 @@ BEST_FILE = "best.json"
 
 class EvalCallback(Callback):
     """Every ``every`` env steps (at the first log record past each multiple), run
-    ``episodes`` greedy episodes on separate envs and log ``eval/episodic_return``,
-    ``eval/episodic_return_std``, ``eval/episodic_length`` and, where the env reports
-    ``is_success``, ``eval/success_rate``. With a run directory, the records go to its
-    metrics and TensorBoard and the best policy so far to ``best/`` (``best.json`` says
-    at which step and with what return); ``history`` keeps every result either way.
+    ``episodes`` episodes on separate envs (greedy unless ``deterministic`` is false) and
+    log ``eval/episodic_return``, ``eval/episodic_return_std``, ``eval/episodic_length``
+    and, where the env reports ``is_success``, ``eval/success_rate``. With a run
+    directory, the records go to its metrics and TensorBoard and the best policy so far
+    to ``best/`` (``best.json`` says at which step and with what return); ``history``
+    keeps every result either way.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class EvalCallback(Callback):
         episodes: int = 5,
         run: RunDirectory | None = None,
         seed: int = EVAL_SEED,
+        deterministic: bool = True,
     ) -> None:
         if every <= 0:
             raise ValueError("every must be > 0")
@@ -57,6 +59,7 @@ class EvalCallback(Callback):
         self.episodes = episodes
         self.run = run
         self.seed = seed
+        self.deterministic = deterministic
         self.history: list[dict[str, Any]] = []
         self.best_return = float("-inf")
         self._next = every
@@ -87,7 +90,12 @@ class EvalCallback(Callback):
         from rl_core.evaluation import evaluate_policy
 
         result = evaluate_policy(
-            agent, self.env_id, self.env_kwargs, episodes=self.episodes, seed=self.seed
+            agent,
+            self.env_id,
+            self.env_kwargs,
+            episodes=self.episodes,
+            seed=self.seed,
+            deterministic=self.deterministic,
         )
         record = {
             "global_step": step,

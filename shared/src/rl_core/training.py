@@ -68,6 +68,7 @@ def train_agent(
             every=config.eval_every,
             episodes=config.eval_every_episodes,
             run=run,
+            deterministic=config.eval_deterministic,
         )
         extra.insert(0, evaluation)
     try:

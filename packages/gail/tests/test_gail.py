@@ -24,6 +24,7 @@ from rl_gail.discriminator import (
     bernoulli_entropy,
     discriminator_loss,
     gradient_penalty,
+    resolve_reward,
     reward_from_logits,
 )
 
@@ -355,7 +356,7 @@ def test_terminations_are_read_from_minari_and_npz(tmp_path):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"reward": "env"}, "reward must be one of positive, negative, logit"),
+        ({"reward": "env"}, "reward must be one of auto, positive, negative, logit"),
         ({"disc_epochs": 0}, "disc_epochs must be >= 1"),
         ({"grad_penalty": -1.0}, "grad_penalty must be >= 0"),
     ],
@@ -461,6 +462,26 @@ def fake_rollout(agent, actions=None):
         "truncated": np.array([[False, False], [False, True]]),
     }
     return buf
+
+
+def test_auto_reward_follows_whether_the_expert_episodes_terminate():
+    assert resolve_reward("auto", np.array([False, True, False])) == "logit"
+    assert resolve_reward("auto", np.array([False, False])) == "positive"
+    assert resolve_reward("auto", np.zeros(0, bool)) == "positive"
+    assert resolve_reward("positive", np.array([True])) == "positive"
+    assert resolve_reward("constant", np.array([False])) == "constant"
+    # The bundled experts: CartPole's lasts to 500 every episode, Acrobot's reaches the goal.
+    assert GAIL(small()).reward_kind == "positive"
+    acrobot = GAIL(small(env="Acrobot-v1"))
+    assert acrobot.reward_kind == "logit"
+    assert GAIL(small(env="Acrobot-v1", reward="positive")).reward_kind == "positive"
+    # ... and the generator's rewards are D's logits there, not -log(1 - D).
+    buf = fake_rollout(acrobot)
+    buf["terminated"][:] = False
+    rewards, _ = acrobot.discriminator_rewards(buf)
+    obs, actions = buf["raw_obs"].reshape(4, -1), buf["actions"].reshape(4)
+    logits = acrobot.discriminator(tf.constant(obs), tf.constant(actions)).numpy()
+    np.testing.assert_allclose(rewards, logits.reshape(2, 2), rtol=1e-5, atol=1e-6)
 
 
 def test_a_termination_earns_the_absorbing_return_and_a_truncation_does_not():

@@ -27,7 +27,12 @@ from rl_core.optim import Adam
 from rl_core.spaces import check_observation_space
 from rl_gail.config import GAILConfig
 from rl_gail.demonstrations import Demonstrations, load_demonstrations, resolve_source
-from rl_gail.discriminator import Discriminator, DiscriminatorLearner, absorbing_return
+from rl_gail.discriminator import (
+    Discriminator,
+    DiscriminatorLearner,
+    absorbing_return,
+    resolve_reward,
+)
 
 # (observations, actions, absorbing indicators): what the discriminator reads.
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -88,8 +93,16 @@ class GAIL(PPO):
             self.expert_batch = self.discriminator_batch(
                 demos.observations, demos.actions, int(demos.episode_terminated.sum())
             )
+            self.disc_learner.reward_kind = resolve_reward(cfg.reward, demos.episode_terminated)
             self.demos = demos
         return self.demos
+
+    @property
+    def reward_kind(self) -> str:
+        """The reward form the generator learns from: ``config.reward``, with ``auto``
+        resolved from the demonstrations (read here if they were not yet)."""
+        self.load_demos()
+        return self.disc_learner.reward_kind
 
     def discriminator_batch(self, obs: np.ndarray, actions: np.ndarray, terminations: int) -> Batch:
         """D's inputs for (s, a) pairs followed by ``terminations`` absorbing transitions.
@@ -173,6 +186,7 @@ class GAIL(PPO):
         r(s_t, a_t) from D for every step; a step that truly terminated also earns the
         absorbing state's return gamma r(s_a) / (1 - gamma) (see ``absorbing_return``).
         """
+        self.load_demos()  # they decide what reward="auto" stands for
         T, N = buf["env_rewards"].shape
         # The rollout's pairs and one absorbing transition, in one graph call.
         obs, actions, absorbing = self.discriminator_batch(buf["raw_obs"], buf["actions"], 1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rl_ppo.config import PPOConfig
 
-REWARDS = ("positive", "negative", "logit", "constant")
+REWARDS = ("auto", "positive", "negative", "logit", "constant")
 
 
 @dataclass
@@ -30,9 +30,11 @@ class GAILConfig(PPOConfig):
     each)."""
     demo_episodes: int = 0
     """Use only the first this many expert episodes (0: all of them)."""
-    reward: str = "positive"
+    reward: str = "auto"
     """The generator's reward from D = P(expert | s, a): positive = -log(1 - D),
-    negative = log D, logit = log D - log(1 - D); constant = 1 ignores D (a control).
+    negative = log D, logit = log D - log(1 - D); constant = 1 ignores D (a control);
+    auto = logit when some expert episode terminated (an expert that ends its episodes
+    by succeeding), positive when none did (an expert that lasts to the time limit).
     The env's reward is never used."""
     absorbing_states: bool = True
     """Score the absorbing state after a true termination with D (Kostrikov et al., 2019):

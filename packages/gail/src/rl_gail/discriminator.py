@@ -52,6 +52,21 @@ def reward_from_logits(logits: tf.Tensor, kind: str) -> tf.Tensor:
     raise ValueError(f"unknown reward {kind!r}")
 
 
+def resolve_reward(kind: str, expert_terminated: np.ndarray) -> str:
+    """The reward form ``auto`` stands for, given which expert episodes terminated.
+
+    Absorbing states remove the sign bias of ``positive`` (a bonus per step lived) and
+    ``logit`` only once D has learned to score the absorbing state, from one transition
+    per termination; until then each keeps a pull in its sign's direction (package
+    README, measured on CartPole-v1 and Acrobot-v1). ``auto`` picks the form whose pull
+    agrees with the expert: ``logit`` if any expert episode ended in a true termination,
+    ``positive`` if every one lasted to its time limit. Other kinds are returned as given.
+    """
+    if kind != "auto":
+        return kind
+    return "logit" if bool(np.any(expert_terminated)) else "positive"
+
+
 def absorbing_return(absorbing_reward: float, gamma: float) -> float:
     """The discounted return of the absorbing state from the step after termination on:
     sum_{k>=1} gamma^k r(s_a, .) = gamma r(s_a, .) / (1 - gamma).
@@ -125,6 +140,9 @@ class DiscriminatorLearner(tf.Module):
         super().__init__(name="discriminator_learner")
         self.disc = disc
         self.config = config
+        # The form the rewards use: config.reward, with "auto" resolved by the agent once
+        # it has read the demonstrations (resolve_reward).
+        self.reward_kind = config.reward
         self.variables_ = [
             v for layer in [*disc.torso.layers, disc.head] for v in (layer.w, layer.b)
         ]
@@ -134,7 +152,7 @@ class DiscriminatorLearner(tf.Module):
         self.rewards = tf.function(self._rewards)
 
     def _rewards(self, obs, actions, absorbing):
-        return reward_from_logits(self.disc(obs, actions, absorbing), self.config.reward)
+        return reward_from_logits(self.disc(obs, actions, absorbing), self.reward_kind)
 
     def _losses(self, agent_x, expert_x, seed):
         cfg = self.config

@@ -92,6 +92,39 @@ def test_minatar_vector_env_is_seeded():
     np.testing.assert_array_equal(first, first_steps(3))
 
 
+@pytest.mark.parametrize("env_id", ["MinAtar/SpaceInvaders-v1", "MinAtar/Breakout-v0"])
+def test_minatar_own_vector_env_matches_gymnasiums_step_for_step(env_id):
+    """vectorization="numpy" (what "auto" picks) steps MinAtar's games without Gymnasium's
+    wrappers: the same observations, rewards, terminations, final observations and
+    resets, sticky actions included, over several episodes of every copy."""
+    pytest.importorskip("minatar")
+    same_step = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+    ours = make_vector_env(env_id, 3, seed=5, vectorization="auto", **same_step)
+    theirs = make_vector_env(env_id, 3, seed=5, vectorization="sync", **same_step)
+    assert type(ours).__name__ == "MinAtarSameStepVectorEnv"
+    assert ours.single_observation_space == theirs.single_observation_space
+    assert ours.single_action_space == theirs.single_action_space
+    np.testing.assert_array_equal(ours.reset(seed=7)[0], theirs.reset(seed=7)[0])
+    actions = np.random.default_rng(0).integers(ours.single_action_space.n, size=(3000, 3))
+    ends = 0
+    for step_actions in actions:
+        a, b = ours.step(step_actions), theirs.step(step_actions)
+        obs, _, terminated, _, info = a
+        assert obs.dtype == np.bool_
+        for mine, gyms in zip(a[:4], b[:4], strict=True):
+            np.testing.assert_array_equal(mine, gyms)
+        if terminated.any():
+            ends += int(terminated.sum())
+            np.testing.assert_array_equal(info["_final_obs"], b[4]["_final_obs"])
+            for i in np.flatnonzero(terminated):
+                np.testing.assert_array_equal(info["final_obs"][i], b[4]["final_obs"][i])
+        else:
+            assert "final_obs" not in b[4]
+    assert ends >= 6  # every copy went through episode ends and resets
+    ours.close()
+    theirs.close()
+
+
 # ---------------------------------------------------------------------------- MiniGrid
 
 

@@ -13,7 +13,7 @@ import difflib
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -24,6 +24,7 @@ from rl_core.envs.cartpole import CartPoleWrapper, make_cartpole
 from rl_core.envs.cartpole_vector import CartPoleSameStepVectorEnv
 from rl_core.envs.deep_sea import DeepSeaEnv
 from rl_core.envs.goal import GOAL_KEYS, GoalEnv, goal_dict_space, is_goal_env
+from rl_core.envs.minatar_vector import MinAtarSameStepVectorEnv, minatar_vector_env
 from rl_core.envs.point_mass import PointMassGoalEnv
 from rl_core.envs.suites import SUITES, adapt_spec, load_suite, suite_for, uses_reward_clipping
 from rl_core.errors import ConfigError, RLError, install_hint
@@ -37,6 +38,7 @@ __all__ = [
     "CartPoleWrapper",
     "DeepSeaEnv",
     "GoalEnv",
+    "MinAtarSameStepVectorEnv",
     "PointMassGoalEnv",
     "UnknownEnvironmentError",
     "env_errors",
@@ -243,7 +245,7 @@ def make_vector_env(
 
     ``vectorization`` is ``"sync"`` (the default: :class:`~gymnasium.vector.SyncVectorEnv`,
     faster than subprocesses for small envs), ``"async"`` (subprocesses), ``"numpy"``
-    (rl_core's array implementation of the env, for the ids in ``NUMPY_VECTOR_ENVS``
+    (rl_core's own vector implementation of the env, for CartPole-v1 and MinAtar's ids
     with SAME_STEP autoreset and no env kwargs; step-for-step the same as ``"sync"``) or
     ``"auto"`` (``"numpy"`` where it applies, else ``"sync"``).
     ``vector_kwargs`` go to the vector env (e.g. ``autoreset_mode``). With a
@@ -258,20 +260,21 @@ def make_vector_env(
         )
     if num_envs < 1:
         raise ConfigError(f"num_envs must be >= 1, got {num_envs}")
+    # First, so that an id whose suite is not installed is the suite's one-line hint.
+    spec = find_env_spec(env_id)
     if mode in ("numpy", "auto"):
         numpy_env = _numpy_vector_env(env_id, env_kwargs, vector_kwargs)
         if numpy_env is None and mode == "numpy":
             raise ConfigError(
                 f"vectorization 'numpy' has no implementation of {env_id} with these settings "
-                f"(it has {', '.join(NUMPY_VECTOR_ENVS)} with SAME_STEP autoreset and no "
-                "env kwargs); use 'sync'"
+                f"(it has {', '.join(NUMPY_VECTOR_ENVS)} and MinAtar's ids, with SAME_STEP "
+                "autoreset and no env kwargs); use 'sync'"
             )
         if numpy_env is not None:
             envs = numpy_env(num_envs)
             _seed_vector_env(envs, seed)
             return envs
         mode = "sync"
-    spec = find_env_spec(env_id)
     with env_errors(env_id):
         envs = gym.make_vec(
             spec,
@@ -312,19 +315,21 @@ def make_training_envs(
     return envs
 
 
-# Array implementations of registered envs: one NumPy update steps every copy.
-NUMPY_VECTOR_ENVS: dict[str, type[gym.vector.VectorEnv]] = {
+# rl_core's own vector implementations of registered envs, step for step the same as
+# Gymnasium's SyncVectorEnv: CartPole as one NumPy update for every copy; MinAtar's games
+# (every MinAtar/<Game>-v0 and -v1 id, see minatar_vector) as a loop over the games.
+NUMPY_VECTOR_ENVS: dict[str, Callable[[int], gym.vector.VectorEnv]] = {
     "CartPole-v1": CartPoleSameStepVectorEnv,
 }
 
 
 def _numpy_vector_env(
     env_id: str, env_kwargs: Mapping[str, Any] | None, vector_kwargs: Mapping[str, Any]
-) -> type[gym.vector.VectorEnv] | None:
+) -> Callable[[int], gym.vector.VectorEnv] | None:
     same_step = vector_kwargs == {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
     if env_kwargs or not same_step:
         return None
-    return NUMPY_VECTOR_ENVS.get(env_id)
+    return NUMPY_VECTOR_ENVS.get(env_id) or minatar_vector_env(env_id)
 
 
 def _seed_vector_env(envs: gym.vector.VectorEnv, seed: int | None) -> None:

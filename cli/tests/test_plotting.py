@@ -75,6 +75,16 @@ def test_seeds_group_into_one_experiment_and_settings_split_them(tmp_path):
         group_runs(runs, group_by="gamma")
 
 
+def test_a_run_from_before_eval_deterministic_is_a_seed_of_the_same_experiment(tmp_path):
+    # Runs written before the setting existed have no eval_deterministic in their config.
+    old, new = _run(tmp_path, "old", seed=0), _run(tmp_path, "new", seed=1)
+    path = old.path / "config.toml"
+    text = path.read_text()
+    assert "eval_deterministic = true\n" in text
+    path.write_text(text.replace("eval_deterministic = true\n", ""))
+    assert [len(g.runs) for g in group_runs([old, new])] == [2]
+
+
 def test_x_in_wall_time_and_the_png_is_written(tmp_path):
     run = _run(tmp_path, "r", points=((0, 1.0), (100, 2.0), (200, 3.0)))
     xs, _ = curve(run, "charts/episodic_return", x="time")

@@ -22,7 +22,14 @@ from rl_core.run import RunDirectory
 X_AXES = ("steps", "time")
 # Settings that do not change what a run learns: runs differing only here are seeds
 # of one experiment.
-_BOOKKEEPING = {"seed", "device", "checkpoint_every", "keep_checkpoints", "eval_episodes"}
+_BOOKKEEPING = {
+    "seed",
+    "device",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "eval_episodes",
+    "eval_deterministic",  # also absent from the configs of runs made before it existed
+}
 # Two-sided 97.5% Student t quantiles for 1..30 degrees of freedom (then ~1.96).
 _T975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,

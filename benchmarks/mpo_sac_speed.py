@@ -32,17 +32,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned, time_rl_train  # noqa: E402
+from run import machine, time_python_script, time_rl_train  # noqa: E402
 
 ENV = "HalfCheetah-v5"
 LEARNING_STARTS = 1000
@@ -70,19 +67,9 @@ print(json.dumps({"learn": learn, "return": float(mean)}))
 
 
 def run_sb3(python: str, seed: int, steps: int, learning: bool, cpu: int | None) -> dict:
-    prefix, threads = pinned(cpu)
     starts = LEARNING_STARTS if learning else steps + 1
     args = [ENV, str(seed), str(steps), str(starts), "1" if cpu is not None else "0"]
-    start = time.perf_counter()
-    out = subprocess.run(
-        [*prefix, python, "-c", SB3, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **threads},
-    ).stdout
-    wall = time.perf_counter() - start
-    return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
+    return time_python_script(python, SB3, args, cpu)
 
 
 def run_ours(seed: int, steps: int, learning: bool, cpu: int | None) -> dict:

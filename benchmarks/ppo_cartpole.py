@@ -50,7 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned, time_rl_train  # noqa: E402
+from run import machine, pinned, time_python_script, time_rl_train  # noqa: E402
 
 STEPS = 100_000
 NETWORKS = "separate policy and value MLPs, 64 x 64 tanh"  # both sides (ZOO below, SB3's)
@@ -101,18 +101,9 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 
 
 def run_sb3(python: str, seed: int, cpu: int | None) -> dict:
-    prefix, threads = pinned(cpu)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [*prefix, python, "-c", SB3.format(steps=STEPS, episodes=EPISODES), str(seed)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **threads},
-    ).stdout
-    wall = time.perf_counter() - start
-    result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, "learn": result["learn"], "return": result["return"]}
+    script = SB3.format(steps=STEPS, episodes=EPISODES)
+    result = time_python_script(python, script, [str(seed)], cpu)
+    return {key: result[key] for key in ("wall", "learn", "return")}
 
 
 def run_ours(seed: int, vectorization: str, cpu: int | None) -> dict:

@@ -40,16 +40,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from datetime import date
 from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned, time_rl_train  # noqa: E402
+from run import machine, time_python_script, time_rl_train  # noqa: E402
 
 EPISODES = 20
 
@@ -128,18 +126,8 @@ THREADS = {
 
 
 def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
-    prefix, _ = pinned(cpu)  # one thread each already (THREADS)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [*prefix, python, "-c", SB3.format(episodes=EPISODES), env, str(seed), str(steps)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **THREADS},
-    ).stdout
-    wall = time.perf_counter() - start
-    result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, **result}  # learn, return
+    args = [env, str(seed), str(steps)]  # one thread each already (THREADS)
+    return time_python_script(python, SB3.format(episodes=EPISODES), args, cpu, THREADS)
 
 
 def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:

@@ -41,15 +41,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from run import machine, pinned, time_rl_train  # noqa: E402
+from run import machine, time_python_script, time_rl_train  # noqa: E402
 
 EPISODES = 10  # the presets' eval_episodes
 
@@ -86,19 +84,9 @@ print(json.dumps({{"learn": learn, "return": float(mean)}}))
 
 
 def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
-    prefix, environ = pinned(cpu)
-    threads = "1" if cpu is not None else "0"
-    start = time.perf_counter()
-    out = subprocess.run(
-        [*prefix, python, "-c", SB3.format(episodes=EPISODES), env, str(seed), str(steps), threads],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **environ},
-    ).stdout
-    wall = time.perf_counter() - start
-    result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": wall, "learn": result["learn"], "return": result["return"]}
+    args = [env, str(seed), str(steps), "1" if cpu is not None else "0"]
+    result = time_python_script(python, SB3.format(episodes=EPISODES), args, cpu)
+    return {key: result[key] for key in ("wall", "learn", "return")}
 
 
 def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:

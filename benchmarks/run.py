@@ -101,6 +101,29 @@ def time_rl_train(
     }
 
 
+def time_python_script(
+    python: str,
+    script: str,
+    args: list[str],
+    cpu: int | None = None,
+    environ: dict[str, str] | None = None,
+) -> dict:
+    """One ``PYTHON -c SCRIPT ARGS`` process (a peer library in its own virtualenv), pinned
+    with :func:`pinned` when ``cpu`` is given (``environ`` adds to the environment): its
+    wall time from start to exit, plus the JSON object the script prints last."""
+    prefix, threads = pinned(cpu)
+    start = time.perf_counter()
+    out = subprocess.run(
+        [*prefix, python, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **threads, **(environ or {})},
+    ).stdout
+    wall = time.perf_counter() - start
+    return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
+
+
 def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:
     run_dir = root / f"seed{seed}"
     cmd = [sys.executable, "-m", "rl_cli", "train", bench.algo, "--seed", str(seed)]

@@ -11,7 +11,16 @@ agent and, as a control on the same env and evaluation, a uniform random policy.
 
     uv sync --all-packages      # the dev group has rl-core's minatar extra
     uv run python benchmarks/ngu_agent57_minatar.py run --steps 100000 --seeds 1 2 3
+    uv run python benchmarks/ngu_agent57_minatar.py dqn --peer-python /path/to/venv/bin/python \
+        --dqn-script /path/to/MinAtar/examples/dqn.py --steps 100000 --seeds 1 2 3
     uv run python benchmarks/ngu_agent57_minatar.py table
+
+``dqn`` runs the paper's DQN itself, from MinAtar's repository (``examples/dqn.py``, PyTorch)
+in the peer's own virtualenv (``pip install torch minatar``), through
+``minatar_dqn_reference.py``: the paper's settings at ``--steps`` frames, then the same greedy
+evaluation as NGU and Agent57, beside the mean of its last 100 training episodes (what the
+paper's curves plot). Its env differs from ours in one way: the full 6-action set, where the
+``MinAtar/<Game>-v1`` ids use the minimal one.
 
 Each (algorithm, seed) trains in its own process, one at a time, under ``nice -n 5`` with
 one TensorFlow thread each way (the machine is shared); every finished run appends one JSON
@@ -114,18 +123,36 @@ def run(args) -> None:
             cmd += ["--eval-episodes", str(args.eval_episodes)]
             threads = {"TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **threads}
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            row = {"algo": algo, "env": ENV, "steps": args.steps, "seed": seed}
-            if proc.returncode != 0:
-                row["error"] = proc.stderr[-1500:]
-            else:
-                row.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-            row["wall_s"] = time.perf_counter() - start
-            row["date"] = time.strftime("%Y-%m-%d")
-            with RESULTS.open("a") as file:
-                file.write(json.dumps(row) + "\n")
-            print(json.dumps(row), flush=True)
+            _record(algo, args.steps, seed, cmd, env)
+
+
+def _record(algo: str, steps: int, seed: int, cmd: list[str], env: dict) -> None:
+    """Run one training process and append its JSON line (or its error) to RESULTS."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    row = {"algo": algo, "env": ENV, "steps": steps, "seed": seed}
+    if proc.returncode != 0:
+        row["error"] = proc.stderr[-1500:]
+    else:
+        row.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    row["wall_s"] = time.perf_counter() - start
+    row["date"] = time.strftime("%Y-%m-%d")
+    with RESULTS.open("a") as file:
+        file.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
+def dqn(args) -> None:
+    """The MinAtar paper's DQN from its own code, one seed at a time (rows ``minatar-dqn``)."""
+    done = _done()
+    for seed in args.seeds:
+        if ("minatar-dqn", args.steps, seed) in done:
+            continue
+        cmd = ["nice", "-n", "5", args.peer_python, str(HERE / "minatar_dqn_reference.py")]
+        cmd += ["--dqn-script", args.dqn_script, "--game", "breakout"]
+        cmd += ["--frames", str(args.steps), "--seed", str(seed)]
+        cmd += ["--eval-episodes", str(args.eval_episodes)]
+        _record("minatar-dqn", args.steps, seed, cmd, os.environ)
 
 
 def table(args) -> None:
@@ -158,12 +185,20 @@ def main() -> None:
     p_one.add_argument("--steps", type=int, required=True)
     p_one.add_argument("--seed", type=int, required=True)
     p_one.add_argument("--eval-episodes", type=int, default=20)
+    p_dqn = sub.add_parser("dqn")
+    p_dqn.add_argument("--peer-python", required=True, help="a venv with torch and minatar")
+    p_dqn.add_argument("--dqn-script", required=True, help="MinAtar's examples/dqn.py")
+    p_dqn.add_argument("--steps", type=int, default=100_000)
+    p_dqn.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    p_dqn.add_argument("--eval-episodes", type=int, default=20)
     sub.add_parser("table")
     args = parser.parse_args()
     if args.command == "one":
         print(json.dumps(one(args.algo, args.steps, args.seed, args.eval_episodes)))
     elif args.command == "run":
         run(args)
+    elif args.command == "dqn":
+        dqn(args)
     else:
         table(args)
 

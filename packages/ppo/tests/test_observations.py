@@ -272,6 +272,20 @@ def test_image_presets_state_their_uint8_rollout_buffer_memory(name, space, mega
     assert f"{nbytes / 1e6:.1f} MB" == megabytes and megabytes in help_text
 
 
+def test_the_minigrid_preset_states_its_rollout_buffer_memory():
+    from rl_ppo.observations import ObservationFormat
+
+    settings = _preset("minigrid")
+    help_text = settings.pop("preset")["help"]
+    config = apply_overrides(PPOConfig(), settings)
+    space = spaces.Dict(
+        {"image": spaces.Box(0, 10, (7, 7, 3), np.uint8), "direction": spaces.Discrete(4)}
+    )
+    nbytes = ObservationFormat(space, config.env).nbytes(config.n_steps, config.num_envs)
+    assert nbytes == 8 * 128 * (7 * 7 * 3 + 8)  # uint8 grid, int64 direction
+    assert f"{nbytes / 1e6:.2f} MB" in help_text
+
+
 def test_the_atari_preset_is_cleanrls_ppo_atari():
     config = apply_overrides(
         PPOConfig(), {k: v for k, v in _preset("atari").items() if k != "preset"}

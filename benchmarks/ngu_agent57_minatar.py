@@ -161,15 +161,23 @@ def table(args) -> None:
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in rows:
         groups.setdefault((r["algo"], r["steps"]), []).append(r)
-    print("| algorithm | env steps (= frames) | seeds | greedy return | random policy | wall s |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| algorithm | env steps (= frames) | seeds | greedy return (per seed) "
+        "| last 100 training episodes | random policy | wall s |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for (algo, steps), rs in sorted(groups.items()):
+        rs = sorted(rs, key=lambda r: r["seed"])
         means = [r["eval_mean"] for r in rs]
         spread = f" ± {statistics.stdev(means):.2f}" if len(means) > 1 else ""
-        randoms = statistics.fmean(r["random_mean"] for r in rs)
+        per_seed = ", ".join(f"{m:.2f}" for m in means)
+        training = [r["train_return_last100"] for r in rs if "train_return_last100" in r]
+        trained = f"{statistics.fmean(training):.2f}" if training else "-"
+        randoms = [r["random_mean"] for r in rs if "random_mean" in r]
+        random_text = f"{statistics.fmean(randoms):.2f}" if randoms else "-"
         wall = statistics.fmean(r["wall_s"] for r in rs)
-        print(f"| {algo} | {steps:,} | {len(rs)} | {statistics.fmean(means):.2f}{spread} | "
-              f"{randoms:.2f} | {wall:.0f} |")  # fmt: skip
+        print(f"| {algo} | {steps:,} | {len(rs)} | {statistics.fmean(means):.2f}{spread} "
+              f"({per_seed}) | {trained} | {random_text} | {wall:.0f} |")  # fmt: skip
 
 
 def main() -> None:

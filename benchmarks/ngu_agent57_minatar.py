@@ -113,10 +113,10 @@ def _done() -> set:
 
 
 def run(args) -> None:
-    done = _done()
     for seed in args.seeds:
         for algo in args.algos:
-            if (algo, args.steps, seed) in done:
+            # Read again before each run: another invocation may have done it meanwhile.
+            if (algo, args.steps, seed) in _done():
                 continue
             cmd = ["nice", "-n", "5", sys.executable, __file__, "one", algo]
             cmd += ["--steps", str(args.steps), "--seed", str(seed)]
@@ -144,9 +144,8 @@ def _record(algo: str, steps: int, seed: int, cmd: list[str], env: dict) -> None
 
 def dqn(args) -> None:
     """The MinAtar paper's DQN from its own code, one seed at a time (rows ``minatar-dqn``)."""
-    done = _done()
     for seed in args.seeds:
-        if ("minatar-dqn", args.steps, seed) in done:
+        if ("minatar-dqn", args.steps, seed) in _done():
             continue
         cmd = ["nice", "-n", "5", args.peer_python, str(HERE / "minatar_dqn_reference.py")]
         cmd += ["--dqn-script", args.dqn_script, "--game", "breakout"]

@@ -43,6 +43,9 @@ ALGOS = ("ngu", "agent57", "r2d2", "dqn")
 # Rows are labelled with the code they ran with: the losses, inputs and novelty networks
 # changed with issue 19, so earlier rows are not comparable with later ones.
 CODE = "after issue 19"
+# Agent57's meta-controller became one bandit per actor slot (the paper's one per actor)
+# on 2026-12-03; its earlier rows ran one bandit shared by the slots.
+AGENT57_CODE = "after issue 19, per-slot bandits"
 
 
 class Progress(Callback):
@@ -332,7 +335,7 @@ def main() -> None:
                 **row,
                 "wall_s": time.perf_counter() - start,
                 "date": dt.date.today().isoformat(),
-                "code": CODE,
+                "code": AGENT57_CODE if algo == "agent57" else CODE,
                 "machine": f"{platform.processor() or platform.machine()}, TF threads "
                 f"{args.threads}",
             }

@@ -16,7 +16,7 @@ from rl_ngu_agent57.learning import (
     sequence_priorities,
     transformed_retrace,
 )
-from rl_ngu_agent57.meta import SlidingWindowUCB
+from rl_ngu_agent57.meta import SlidingWindowUCB, SlotBandits
 from rl_ngu_agent57.novelty import EpisodicMemory, LifelongNovelty, episodic_rewards
 from rl_ngu_agent57.schedules import actor_epsilons, agent57_gammas, ngu_betas, ngu_gammas
 
@@ -310,3 +310,36 @@ def test_ucb_epsilon_picks_uniformly():
     picks = [ucb.select(rng) for _ in range(400)]
     counts = np.bincount(picks, minlength=4)
     assert counts.min() > 70  # about 100 each
+
+
+def test_each_slot_has_its_own_bandit_and_evaluation_pools_them():
+    bandits = SlotBandits(num_slots=2, num_arms=3, window=4, beta=1.0, epsilon=0.0)
+    rng = np.random.default_rng(0)
+    # Each slot runs its own initial round: a shared bandit would give 0, 1, 2, then UCB.
+    assert [bandits.select(0, rng) for _ in range(3)] == [0, 1, 2]
+    assert [bandits.select(1, rng) for _ in range(3)] == [0, 1, 2]
+    for arm, ret in [(0, 1.0), (1, 0.0), (2, 0.0)]:
+        bandits.update(0, arm, ret)
+    for arm, ret in [(0, 0.0), (1, 0.0), (2, 0.9)]:
+        bandits.update(1, arm, ret)
+    # Slot 0 saw arm 0 pay, slot 1 saw arm 2 pay: each exploits its own window.
+    assert bandits.select(0, rng) == 0 and bandits.select(1, rng) == 2
+    # Evaluation pools the windows: means (0.5, 0, 0.45) -> arm 0.
+    assert bandits.best_arm() == 0
+    # Slots past the number of bandits (a learner hearing from several Ray actors) wrap.
+    bandits.update(3, 2, 1.0)  # slot 3 -> bandit 1: arm 2 now (0.9, 1.0) -> mean 0.95
+    assert bandits.best_arm() == 2
+
+
+def test_shared_bandits_and_old_checkpoints_load_into_every_slot():
+    shared = SlotBandits(num_slots=4, num_arms=2, shared=True)
+    shared.update(3, 1, 1.0)
+    assert len(shared.bandits) == 1 and shared.history == [(1, 1.0)]
+    old = SlidingWindowUCB(2)  # the checkpoint format before per-slot bandits
+    old.update(1, 1.0)
+    per_slot = SlotBandits(num_slots=2, num_arms=2)
+    per_slot.load_state_dict(old.state_dict())
+    assert [b.history[0] for b in per_slot.bandits] == [(1, 1.0), (1, 1.0)]
+    restored = SlotBandits(num_slots=2, num_arms=2)
+    restored.load_state_dict(per_slot.state_dict())
+    assert restored.history == per_slot.history

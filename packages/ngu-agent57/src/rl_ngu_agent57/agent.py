@@ -29,7 +29,7 @@ from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
-from rl_ngu_agent57.meta import SlidingWindowUCB
+from rl_ngu_agent57.meta import SlidingWindowUCB, SlotBandits
 from rl_ngu_agent57.networks import EmbeddingNetwork, ImageInput, RecurrentQNetwork, RNDNetworks
 from rl_ngu_agent57.novelty import (
     EpisodicMemory,
@@ -581,8 +581,13 @@ class Agent57(_RecurrentAgent):
     learner_class = Agent57Learner
 
     def __init__(self, config: Agent57Config) -> None:
-        self.meta = SlidingWindowUCB(
-            config.num_policies, config.ucb_window, config.ucb_beta, config.ucb_epsilon
+        self.meta = SlotBandits(
+            config.num_envs,
+            config.num_policies,
+            config.ucb_window,
+            config.ucb_beta,
+            config.ucb_epsilon,
+            shared=config.ucb_shared,
         )
         super().__init__(config)
 
@@ -591,11 +596,11 @@ class Agent57(_RecurrentAgent):
         return agent57_gammas(c.num_policies, c.gamma0, c.gamma1, c.gamma2)
 
     def _choose_policies(self, slots: np.ndarray) -> np.ndarray:
-        return np.array([self.meta.select(self.rng) for _ in slots], np.int32)
+        return np.array([self.meta.select(s, self.rng) for s in slots], np.int32)
 
     def end_of_episode(self, slots: np.ndarray, policies: np.ndarray, returns: np.ndarray):
-        for j, episode_return in zip(policies, returns, strict=True):
-            self.meta.update(int(j), float(episode_return))
+        for slot, j, episode_return in zip(slots, policies, returns, strict=True):
+            self.meta.update(int(slot), int(j), float(episode_return))
 
     def _default_evaluation_policy(self) -> int:
         return self.meta.best_arm()

@@ -249,6 +249,9 @@ class Agent57Config(CommonConfig):
     """beta of the UCB bonus sqrt(1 / N(a))."""
     ucb_epsilon: float = 0.5
     """Probability that the meta-controller picks an arm uniformly."""
+    ucb_shared: bool = False
+    """One meta-controller for every actor slot of a process (before 2026-12-03); the
+    paper (App. D) and the default: one per slot, over that slot's own episodes."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

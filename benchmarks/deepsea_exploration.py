@@ -44,8 +44,9 @@ ALGOS = ("ngu", "agent57", "r2d2", "dqn")
 # changed with issue 19, so earlier rows are not comparable with later ones.
 CODE = "after issue 19"
 # Agent57's meta-controller became one bandit per actor slot (the paper's one per actor)
-# on 2026-12-03; its earlier rows ran one bandit shared by the slots.
-AGENT57_CODE = "after issue 19, per-slot bandits"
+# on 2026-12-03, and its replay priority |delta_e| + |delta_i| (priority_td = "heads")
+# later that day; rows carry the code they ran with.
+AGENT57_CODE = "after issue 19, per-slot bandits, heads priority"
 
 
 class Progress(Callback):

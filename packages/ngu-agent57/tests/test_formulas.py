@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 from rl_ngu_agent57.learning import (
     clip_per_network,
+    heads_td,
     mix_q,
     mixed_td,
     n_step_targets,
@@ -225,6 +226,20 @@ def test_mixed_td_error_does_not_cancel():
     # beta_0 = 0 (the exploitative policy): only the extrinsic error counts.
     td0 = mixed_td(y_e, y_i, q_e, q_i, tf.constant([0.0], tf.float64))
     assert float(td0[0, 0]) == pytest.approx(1.003 - (math.sqrt(2.0) - 1 + 0.001), rel=1e-9)
+
+
+def test_heads_td_counts_both_errors_whatever_beta():
+    # The same heads as above: delta_e = h(3) - h(1) = 1.003 - 0.4152136 = 0.5877864 and
+    # delta_i = -0.5877864. The signed sum cancels to 0; |delta_e| + |delta_i| = 1.1755728.
+    y_e, y_i, q_e, q_i = (h(tf.constant([[v]], tf.float64)) for v in (3.0, 1.0, 1.0, 3.0))
+    td = heads_td(y_e - q_e, y_i - q_i)
+    assert float(td[0, 0]) == pytest.approx(2 * (1.003 - (math.sqrt(2.0) - 1 + 0.001)))
+    assert float(td[0, 0]) == pytest.approx(1.1755728, rel=1e-6)
+    # A j = 0 sequence (beta 0) whose only error is the intrinsic head's: the mixed error
+    # gives it no priority, heads_td keeps it, since the intrinsic network trains on it.
+    zero, half = tf.constant([[0.0]], tf.float64), tf.constant([[0.5]], tf.float64)
+    assert float(mixed_td(zero, half, zero, zero, tf.constant([0.0], tf.float64))[0, 0]) == 0
+    assert float(heads_td(zero, half)[0, 0]) == 0.5
 
 
 def test_novelty_masks_include_final_observations_and_keep_the_last_steps():

@@ -337,8 +337,8 @@ def test_vector_observations_train_exactly_as_before(key):
          "seed": 3, "num_envs": 2, "burn_in": 2, "unroll_length": 6, "sequence_period": 3,
          "batch_size": 4, "learning_starts": 4, "log_every": 10**9},
     )  # fmt: skip
-    if cls is Agent57:  # recorded with one bandit for every slot (per slot since 2026-12-03)
-        config = apply_overrides(config, {"ucb_shared": True})
+    if cls is Agent57:  # recorded with one bandit for every slot and the mixed-TD priority
+        config = apply_overrides(config, {"ucb_shared": True, "priority_td": "mixed"})
     agent = cls(config)
     initial, losses = MAIN[key]
     assert _digest(agent) == initial  # the same weights, drawn in the same order

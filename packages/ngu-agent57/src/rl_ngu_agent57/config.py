@@ -249,6 +249,12 @@ class Agent57Config(CommonConfig):
     """beta of the UCB bonus sqrt(1 / N(a))."""
     ucb_epsilon: float = 0.5
     """Probability that the meta-controller picks an arm uniformly."""
+    priority_td: str = "heads"
+    """The TD error of R2D2's sequence priority: "heads", |delta_e| + |delta_i|, each
+    network's own error at full weight, as each is trained on every sequence; "mixed"
+    (2026-12-02 to 12-03), that of the mixed Q the actors act with, where beta_j weighs
+    the intrinsic error, so j = 0's sequences were rarely replayed (the papers give no
+    formula)."""
     ucb_shared: bool = False
     """One meta-controller for every actor slot of a process (before 2026-12-03); the
     paper (App. D) and the default: one per slot, over that slot's own episodes."""
@@ -259,5 +265,7 @@ class Agent57Config(CommonConfig):
             raise ConfigError("gamma0, gamma1 and gamma2 must be in [0, 1)")
         if self.ucb_window < 1:
             raise ConfigError("ucb_window must be >= 1")
+        if self.priority_td not in ("mixed", "heads"):
+            raise ConfigError('priority_td must be "mixed" or "heads"')
         if not 0 <= self.ucb_epsilon <= 1:
             raise ConfigError("ucb_epsilon must be in [0, 1]")

@@ -130,6 +130,16 @@ def mixed_td(
     return h(h_inv(target_e) + beta * h_inv(target_i)) - h(h_inv(q_e) + beta * h_inv(q_i))
 
 
+def heads_td(td_e: tf.Tensor, td_i: tf.Tensor) -> tf.Tensor:
+    """|delta_e| + |delta_i|: the TD error behind Agent57's replay priority
+    (``priority_td = "heads"``). Both networks train on every sequence at full weight, so
+    a sequence is worth sampling when either has something to learn from it. The mixed
+    error (:func:`mixed_td`) weighs delta_i by beta_j: the sequences of j = 0 (beta 0) then
+    carry only their extrinsic error, almost nil before the first reward, and the
+    exploitative policies' own sequences are rarely replayed (benchmarks/ngu_agent57_notes.md)."""
+    return tf.abs(td_e) + tf.abs(td_i)
+
+
 def clip_per_network(grads: list, sizes: list[int], max_norm: float) -> list:
     """Clip the gradient norm of each network on its own: ``grads`` is the concatenation of
     the networks' gradient lists, ``sizes`` their lengths. Agent57's extrinsic and intrinsic
@@ -359,8 +369,9 @@ class Agent57Learner(Learner):
     """Agent57: extrinsic and intrinsic Q-networks, each trained on its own reward with
     transformed Retrace(lambda) toward the epsilon-greedy policy (``target_epsilon``) of the
     mixed Q = h(h^-1(Q_e) + beta_j h^-1(Q_i)), with traces c_s = lambda min(1, pi/mu) from
-    the stored behaviour probabilities mu(a_s|x_s). The replay priority is R2D2's, on the
-    TD error of the mixed Q (:func:`mixed_td`)."""
+    the stored behaviour probabilities mu(a_s|x_s). The replay priority is R2D2's, on
+    |delta_e| + |delta_i| (:func:`heads_td`) or, with ``priority_td = "mixed"``, on the TD
+    error of the mixed Q (:func:`mixed_td`)."""
 
     head_names = ("extrinsic", "intrinsic")
 
@@ -379,7 +390,7 @@ class Agent57Learner(Learner):
         valid = b["valid"]
         discounts = gamma * (1.0 - b["term"][:-1]) * valid[:-1]
         rewards = {"extrinsic": b["re"][:-1], "intrinsic": b["ri"][:-1]}
-        total_loss, targets, metrics = 0.0, {}, {}
+        total_loss, targets, metrics, td = 0.0, {}, {}, {}
         for name in self.head_names:
             targets[name] = transformed_retrace(
                 q_target[name],
@@ -392,19 +403,22 @@ class Agent57Learner(Learner):
                 cfg.retrace_lambda,
                 cfg.target_epsilon,
             )
-            td = targets[name] - _take(q_online[name][:-1], actions[:-1])
-            per_sequence = tf.reduce_sum(0.5 * tf.square(td) * mask, axis=0)
+            td[name] = targets[name] - _take(q_online[name][:-1], actions[:-1])
+            per_sequence = tf.reduce_sum(0.5 * tf.square(td[name]) * mask, axis=0)
             loss = tf.reduce_mean(b["weights"] * per_sequence)
             total_loss += loss
             metrics[f"{name}_loss"] = loss
-        td_mixed = mixed_td(
-            targets["extrinsic"],
-            targets["intrinsic"],
-            _take(q_online["extrinsic"][:-1], actions[:-1]),
-            _take(q_online["intrinsic"][:-1], actions[:-1]),
-            beta,
-        )
         metrics["q_values"] = tf.reduce_sum(_take(mixed[:-1], greedy[:-1]) * mask) / tf.maximum(
             tf.reduce_sum(mask), 1.0
         )
-        return total_loss, tf.stop_gradient(td_mixed), metrics
+        if cfg.priority_td == "heads":
+            priority_td = heads_td(td["extrinsic"], td["intrinsic"])
+        else:
+            priority_td = mixed_td(
+                targets["extrinsic"],
+                targets["intrinsic"],
+                _take(q_online["extrinsic"][:-1], actions[:-1]),
+                _take(q_online["intrinsic"][:-1], actions[:-1]),
+                beta,
+            )
+        return total_loss, tf.stop_gradient(priority_td), metrics

@@ -101,7 +101,7 @@ def show(path: Path) -> str:
     lines = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
-        label = " ".join(row["settings"]) or "preset"
+        label = " ".join([*row["settings"], row.get("code", "")]).strip() or "preset"
         lines.append(f"seed {row['seed']} ({label})")
         for r in row["records"]:
             lines.append(

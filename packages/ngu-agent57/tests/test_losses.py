@@ -85,7 +85,8 @@ def test_ngu_loss_is_transformed_retrace_toward_an_epsilon_greedy_policy():
     assert priorities[0] == pytest.approx(0.9 * max(td) + 0.1 * sum(td) / 2, rel=1e-4)
 
 
-def test_agent57_losses_and_priority_by_hand():
+@pytest.mark.parametrize("priority_td", ["heads", "mixed"])
+def test_agent57_losses_and_priority_by_hand(priority_td):
     # N = 2, j = 1: beta_1 = 0.5, gamma_1 = gamma2 = 0.9 (N <= 9: log-linear gamma0 -> gamma2).
     # Online raw Q_e = (1, 0), Q_i = (0, 4): mixed h^-1 = (1, 0 + 0.5 * 4 = 2), greedy 1 (the
     # extrinsic head alone would pick 0). Targets raw Q_e = (3, 1), Q_i = (2, 6).
@@ -96,9 +97,12 @@ def test_agent57_losses_and_priority_by_hand():
     #   Qret_1 = 4 + 0.9 * 5.98 = 9.382; Qret_0 = 2 + 0.9 * (5.98 + 0.95 (9.382 - 6)) = 10.27361
     # delta_e = (h(1.831195) - h(1), h(0.909) - h(0)); delta_i = (h(10.27361) - h(0),
     # h(9.382) - h(4)); loss = 0.5 sum delta_e^2 + 0.5 sum delta_i^2.
-    # Priority on the mixed error: (h(1.831195 + 0.5 * 10.27361) - h(1 + 0.5 * 0),
-    # h(0.909 + 0.5 * 9.382) - h(0 + 0.5 * 4)) = (h(6.9680) - h(1), h(5.6) - h(2)).
-    config = apply_overrides(Agent57Config(), {**TINY, "gamma0": 0.95, "gamma2": 0.9})
+    # Priority on |delta_e| + |delta_i| (the default), or on the mixed error:
+    # (h(1.831195 + 0.5 * 10.27361) - h(1 + 0.5 * 0), h(0.909 + 0.5 * 9.382) - h(0 + 0.5 * 4))
+    # = (h(6.9680) - h(1), h(5.6) - h(2)).
+    config = apply_overrides(
+        Agent57Config(), {**TINY, "gamma0": 0.95, "gamma2": 0.9, "priority_td": priority_td}
+    )
     agent = Agent57(config)
     for name, online_raw, target_raw in (
         ("extrinsic", [1.0, 0.0], [3.0, 1.0]),
@@ -120,13 +124,15 @@ def test_agent57_losses_and_priority_by_hand():
     td_e = [h(1.831195) - h(1.0), h(0.909) - h(0.0)]
     td_i = [h(10.27361) - h(0.0), h(9.382) - h(4.0)]
     mixed = [abs(h(1.831195 + 0.5 * 10.27361) - h(1.0)), abs(h(0.909 + 0.5 * 9.382) - h(2.0))]
+    heads = [abs(e) + abs(i) for e, i in zip(td_e, td_i, strict=True)]
+    td = heads if priority_td == "heads" else mixed
     metrics, priorities = agent.learner.step(batch)
     loss_e = 0.5 * sum(x * x for x in td_e)
     loss_i = 0.5 * sum(x * x for x in td_i)
     assert metrics["extrinsic_loss"] == pytest.approx(loss_e, rel=1e-4)
     assert metrics["intrinsic_loss"] == pytest.approx(loss_i, rel=1e-4)
     assert metrics["q_loss"] == pytest.approx(loss_e + loss_i, rel=1e-4)
-    assert priorities[0] == pytest.approx(0.9 * max(mixed) + 0.1 * sum(mixed) / 2, rel=1e-4)
+    assert priorities[0] == pytest.approx(0.9 * max(td) + 0.1 * sum(td) / 2, rel=1e-4)
 
 
 def test_rnd_trains_on_the_final_observation():

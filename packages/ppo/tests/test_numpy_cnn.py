@@ -46,7 +46,7 @@ def test_the_numpy_cnn_gives_the_tensorflow_logits_and_values(space, shared):
     assert isinstance(policy, NumpyCNNPolicy)
     policy.load(model.policy_weights())
     np.testing.assert_allclose(
-        policy.head(obs), model.policy_head(tf.constant(obs)).numpy(), atol=1e-5
+        policy.head(obs), model.policy_head(tf.constant(obs)).numpy(), rtol=1e-5, atol=1e-5
     )
     # The value torso (its own CNN when not shared) through the same mirror.
     cnn = model.v_torso.parts[0].cnn
@@ -56,7 +56,7 @@ def test_the_numpy_cnn_gives_the_tensorflow_logits_and_values(space, shared):
         + [model.v_head.w.numpy(), model.v_head.b.numpy()]
     )
     np.testing.assert_allclose(
-        value.head(obs)[:, 0], model.value(tf.constant(obs)).numpy(), atol=1e-5
+        value.head(obs)[:, 0], model.value(tf.constant(obs)).numpy(), rtol=1e-5, atol=1e-5
     )
 
 

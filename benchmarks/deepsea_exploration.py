@@ -109,24 +109,39 @@ def run_recurrent(algo: str, size: int, steps: int, seed: int, args) -> dict:
     # separates "exploration never found the treasure" from "found, but the evaluated
     # policy did not follow" without a second training run.
     diagnostic = "j0" if algo == "agent57" else "best_arm"
-    evaluated_with = config.evaluation_policy
-    agent.config.evaluation_policy = diagnostic
-    diagnostic_result = evaluate_policy(agent, ENV, config.env_kwargs, episodes=20, seed=10**6)
-    agent.config.evaluation_policy = evaluated_with
+    evaluated_arm = agent.evaluation_policy()
+    diagnostic_result = _evaluate_with(agent, diagnostic)
+    extra = {}
+    if algo == "agent57" and config.evaluator_period > 0:
+        # Training is the same with the evaluator as without it (it has its own env and
+        # generator), so the actors' best arm scores what evaluation scored before it.
+        extra["actors_best_arm_return"] = _evaluate_with(agent, "best_arm").return_mean
     return {
         "first_treasure_episode": progress.first_treasure_episode,
         "target_episode": progress.target_episode,
         "final_return": final.return_mean,
         "final_success": final.success_rate,
+        "evaluated_arm": evaluated_arm,
         "diagnostic": {
             "evaluation_policy": diagnostic,
             "final_return": diagnostic_result.return_mean,
         },
+        **extra,
         "curve": progress.curve,
         "env_steps_per_s": steps / train_s,
         "settings": args.set,
         "preset": preset,
     }
+
+
+def _evaluate_with(agent, evaluation_policy: str):
+    """The final evaluation of the same trained agent with another ``evaluation_policy``."""
+    evaluated_with = agent.config.evaluation_policy
+    agent.config.evaluation_policy = evaluation_policy
+    try:
+        return evaluate_policy(agent, ENV, agent.config.env_kwargs, episodes=20, seed=10**6)
+    finally:
+        agent.config.evaluation_policy = evaluated_with
 
 
 def run_dqn(size: int, steps: int, seed: int, args) -> dict:
@@ -268,7 +283,11 @@ def _diagnostic(runs: list[dict]) -> str:
     if not diagnostics:
         return "-"
     passed = sum(d["final_return"] >= 0.9 for d in diagnostics)
-    return f"{diagnostics[0]['evaluation_policy']}: {passed}/{len(diagnostics)}"
+    text = f"{diagnostics[0]['evaluation_policy']}: {passed}/{len(diagnostics)}"
+    actors = [r["actors_best_arm_return"] for r in runs if "actors_best_arm_return" in r]
+    if actors:
+        text += f"; actors' best arm: {sum(x >= 0.9 for x in actors)}/{len(actors)}"
+    return text
 
 
 def table(path: Path) -> str:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
+from rl_ngu_agent57.evaluator import Evaluator
 from rl_ngu_agent57.learning import (
     clip_per_network,
     heads_td,
@@ -358,3 +359,37 @@ def test_shared_bandits_and_old_checkpoints_load_into_every_slot():
     restored = SlotBandits(num_slots=2, num_arms=2)
     restored.load_state_dict(per_slot.state_dict())
     assert restored.history == per_slot.history
+
+
+class _ArmPaysEnv:
+    """Episodes of 3 steps; each step pays 1 if the action equals the arm index 2."""
+
+    def reset(self, seed=None):
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(1, self.t, np.float32), float(action == 2), False, self.t == 3, {}
+
+
+def test_evaluator_plays_due_episodes_and_scores_arms_on_its_own_bandit():
+    seen_rewards = []
+
+    def act(obs, policy, state, epsilon, rng):
+        seen_rewards.append(state.pop("rewards", None))
+        return np.array([policy])  # policy j acts with action j
+
+    bandit = SlidingWindowUCB(3, window=10, beta=1.0, epsilon=0.0)
+    evaluator = Evaluator(_ArmPaysEnv, bandit, period=2, epsilon=0.0, seed=0)
+    assert not evaluator.due(1) and evaluator.best_arm() is None
+    assert evaluator.due(2) and evaluator.due(5)
+    for _ in range(3):  # the initial round: arms 0, 1, 2
+        evaluator.play(act, dict)
+    assert list(bandit.history) == [(0, 0.0), (1, 0.0), (2, 3.0)]
+    assert evaluator.best_arm() == 2 and not evaluator.due(5) and evaluator.due(8)
+    # Each step after the first is handed the reward of the step before it.
+    assert seen_rewards[:3] == [None, 0.0, 0.0] and seen_rewards[6:9] == [None, 1.0, 1.0]
+    restored = Evaluator(_ArmPaysEnv, SlidingWindowUCB(3), period=2, epsilon=0.0, seed=5)
+    restored.load_state_dict(evaluator.state_dict())
+    assert list(restored.bandit.history) == list(bandit.history) and restored.episodes == 3

@@ -95,3 +95,29 @@ def test_predict_feeds_the_handed_back_rewards_as_the_previous_extrinsic_reward(
     np.testing.assert_allclose(agent._eval["prev_re"], [1.0, 1.0, 0.0])
     with pytest.raises(ValueError, match="2 rewards for a batch of 3"):
         agent.observe_rewards(np.zeros(2))
+
+
+def test_agent57_evaluator_changes_only_the_evaluated_arm(tmp_path):
+    # The evaluator plays on its own env with its own generator and bandit: training
+    # (weights, actor bandits, generator) is the same with it as without it, and greedy
+    # evaluation follows the evaluator's best arm, not the actors'.
+    overrides = {**DEEPSEA, "env_kwargs": {"size": 4}, "learning_starts": 4, "batch_size": 4}
+    plain = Agent57(apply_overrides(Agent57Config(), overrides)).learn(240)
+    config = apply_overrides(Agent57Config(), {**overrides, "evaluator_period": 3})
+    agent = Agent57(config).learn(240)
+    assert agent.evaluator.episodes == agent.num_episodes // 3 > 0
+    assert agent.rng.bit_generator.state == plain.rng.bit_generator.state
+    assert agent.meta.history == plain.meta.history
+    for name, var in agent.network_variables().items():
+        np.testing.assert_array_equal(var.numpy(), plain.network_variables()[name].numpy())
+    assert agent.evaluation_policy() == agent.evaluator.best_arm()
+    agent.evaluator.bandit.history.clear()
+    agent.evaluator.bandit.update(5, 1.0)  # an arm the actors' windows need not favour
+    assert agent.evaluation_policy() == 5 and plain.evaluation_policy() == plain.meta.best_arm()
+    agent.config.evaluation_policy = "best_arm"  # the actors' pooled windows, a diagnostic
+    assert agent.evaluation_policy() == agent.meta.best_arm()
+    agent.config.evaluation_policy = "default"
+    agent.save(tmp_path / "a")
+    loaded = Agent57.load(tmp_path / "a")
+    assert loaded.evaluation_policy() == 5
+    assert loaded.evaluator.episodes == agent.evaluator.episodes

@@ -28,6 +28,7 @@ from rl_core.weights import load_variables, save_variables
 from rl_ngu_agent57.acting import Actor, Novelty, QPolicy
 from rl_ngu_agent57.buffer import SequenceAdder
 from rl_ngu_agent57.config import Agent57Config, CommonConfig, NGUConfig
+from rl_ngu_agent57.evaluator import Evaluator
 from rl_ngu_agent57.learning import Agent57Learner, Learner, NGULearner
 from rl_ngu_agent57.meta import SlidingWindowUCB, SlotBandits
 from rl_ngu_agent57.networks import EmbeddingNetwork, ImageInput, RecurrentQNetwork, RNDNetworks
@@ -63,6 +64,10 @@ def _checked_env(config: CommonConfig, algorithm: str) -> gym.Env:
             f"{type(action_space).__name__}"
         )
     return env
+
+
+# The evaluator's env and generator are seeded apart from the actors' (seed + step).
+EVALUATOR_SEED_OFFSET = 10**6
 
 
 class _RecurrentAgent(Agent):
@@ -200,6 +205,10 @@ class _RecurrentAgent(Agent):
     def _default_evaluation_policy(self) -> int:
         raise NotImplementedError
 
+    def run_evaluator(self) -> None:
+        """Play the evaluator episodes that the training episodes so far have made due
+        (Agent57's ``evaluator_period``; nothing for NGU)."""
+
     def _best_arm(self) -> int:
         """The policy with the highest mean extrinsic return over the recent episodes."""
         raise NotImplementedError
@@ -238,7 +247,26 @@ class _RecurrentAgent(Agent):
             )
         self._eval["rewards"] = rewards
 
-    def _new_eval_state(self, b: int) -> dict[str, np.ndarray]:
+    def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
+        """Greedy actions of policy j = :meth:`evaluation_policy` for a batch of observations.
+
+        The policy is recurrent and conditioned on the previous action and rewards, so
+        :meth:`predict` carries per batch row the LSTM state, the previous action and its own
+        episodic memory (the intrinsic-reward input is computed as in training, with the
+        statistics frozen); row b of consecutive calls is one episode until
+        :meth:`reset_policy_state` starts it over (everything starts afresh when the batch
+        size changes). The previous-extrinsic-reward input is the reward handed to
+        :meth:`observe_rewards` after the last call (``rl_core.evaluation.evaluate_policy``
+        does); a caller that passes none gets the mean extrinsic reward seen in training.
+        """
+        x = self._flat(obs)
+        if self._eval is None or len(self._eval["fresh"]) != len(x):
+            self._eval = self.new_acting_state(len(x))
+        epsilon = 0.0 if deterministic else 0.01
+        return self._to_env(self.act(x, self.evaluation_policy(), self._eval, epsilon, self.rng))
+
+    def new_acting_state(self, b: int) -> dict[str, Any]:
+        """What :meth:`act` carries for ``b`` episodes played side by side."""
         cfg = self.config
         memory = EpisodicMemory(
             b, cfg.episodic_memory_capacity, cfg.embedding_size, cfg.num_neighbors,
@@ -254,24 +282,20 @@ class _RecurrentAgent(Agent):
             "memory": memory,
         }
 
-    def predict(self, obs: Any, deterministic: bool = True) -> np.ndarray:
-        """Greedy actions of policy j = :meth:`evaluation_policy` for a batch of observations.
-
-        The policy is recurrent and conditioned on the previous action and rewards, so
-        :meth:`predict` carries per batch row the LSTM state, the previous action and its own
-        episodic memory (the intrinsic-reward input is computed as in training, with the
-        statistics frozen); row b of consecutive calls is one episode until
-        :meth:`reset_policy_state` starts it over (everything starts afresh when the batch
-        size changes). The previous-extrinsic-reward input is the reward handed to
-        :meth:`observe_rewards` after the last call (``rl_core.evaluation.evaluate_policy``
-        does); a caller that passes none gets the mean extrinsic reward seen in training.
-        """
+    def act(
+        self,
+        obs: Any,
+        policy: int,
+        ev: dict[str, Any],
+        epsilon: float,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Epsilon-greedy action indices of policy j = ``policy`` for one step of the
+        episodes in ``ev`` (:meth:`new_acting_state`), without touching training state.
+        ``ev["rewards"]``, when set, holds the extrinsic rewards of the previous step."""
         x = self._flat(obs)
         b = len(x)
         embeddings, errors = self.novelty.features(x, update_stats=False)
-        if self._eval is None or len(self._eval["fresh"]) != b:
-            self._eval = self._new_eval_state(b)
-        ev = self._eval
         told = ev.pop("rewards", None)  # only the step just taken's rewards, never older ones
         going = np.flatnonzero(~ev["fresh"])
         if len(going):  # this observation's novelty is the intrinsic reward of the last step
@@ -286,16 +310,16 @@ class _RecurrentAgent(Agent):
             for key in ("state", "prev_action", "prev_re", "prev_ri"):
                 ev[key][starting] = 0
             ev["fresh"][:] = False
-        policy = np.full(b, self.evaluation_policy(), np.int32)
         q, ev["state"] = self.q_policy(
-            x, policy, ev["prev_action"], ev["prev_re"], ev["prev_ri"], ev["state"]
-        )
+            x, np.full(b, policy, np.int32), ev["prev_action"], ev["prev_re"], ev["prev_ri"],
+            ev["state"],
+        )  # fmt: skip
         actions = q.argmax(axis=1).astype(np.int32)
-        if not deterministic:
-            explore = self.rng.random(b) < 0.01
-            actions = np.where(explore, self.rng.integers(self.num_actions, size=b), actions)
-        ev["prev_action"] = actions.astype(np.int32)
-        return self._to_env(actions)
+        if epsilon > 0:
+            explore = rng.random(b) < epsilon
+            actions = np.where(explore, rng.integers(self.num_actions, size=b), actions)
+        ev["prev_action"] = actions
+        return actions.copy()
 
     # ---------------------------------------------------------------- learning
 
@@ -336,6 +360,7 @@ class _RecurrentAgent(Agent):
         vector_steps = 0
         while self.num_timesteps < target_steps:
             sequences = self.step_actors()
+            self.run_evaluator()
             vector_steps += 1
             if sequences is not None:
                 self.replay.add_batch(**sequences)
@@ -590,6 +615,15 @@ class Agent57(_RecurrentAgent):
             shared=config.ucb_shared,
         )
         super().__init__(config)
+        cfg = self.config
+        self.evaluator = Evaluator(
+            lambda: _checked_env(cfg, self.algorithm),
+            SlidingWindowUCB(cfg.num_policies, cfg.evaluator_window, cfg.ucb_beta, cfg.ucb_epsilon),
+            cfg.evaluator_period,
+            cfg.evaluator_epsilon,
+            seed=cfg.seed + EVALUATOR_SEED_OFFSET,
+        )
+        self._evaluator_log: list[tuple[int, float]] = []
 
     def _gammas(self) -> np.ndarray:
         c = self.config
@@ -603,13 +637,29 @@ class Agent57(_RecurrentAgent):
             self.meta.update(int(slot), int(j), float(episode_return))
 
     def _default_evaluation_policy(self) -> int:
-        return self.meta.best_arm()
+        best = self.evaluator.best_arm()
+        return self.meta.best_arm() if best is None else best
 
     def _best_arm(self) -> int:
         return self.meta.best_arm()
 
+    def run_evaluator(self) -> None:
+        while self.evaluator.due(self.num_episodes):
+            arm, episode_return = self.evaluator.play(self.act, lambda: self.new_acting_state(1))
+            self._evaluator_log.append((arm, episode_return))
+
+    def _log_record(self, replay_sequences: int) -> dict[str, float | None]:
+        record = super()._log_record(replay_sequences)
+        if self._evaluator_log:
+            record["charts/evaluator_return"] = float(np.mean([r for _, r in self._evaluator_log]))
+            record["charts/evaluator_episodes"] = float(self.evaluator.episodes)
+        self._evaluator_log = []
+        return record
+
     def _extra_state(self) -> dict[str, Any]:
-        return {"meta": self.meta.state_dict()}
+        return {"meta": self.meta.state_dict(), "evaluator": self.evaluator.state_dict()}
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         self.meta.load_state_dict(state["meta"])
+        if "evaluator" in state:  # checkpoints before 2026-12-03 have none
+            self.evaluator.load_state_dict(state["evaluator"])

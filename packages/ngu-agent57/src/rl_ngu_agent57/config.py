@@ -258,6 +258,17 @@ class Agent57Config(CommonConfig):
     ucb_shared: bool = False
     """One meta-controller for every actor slot of a process (before 2026-12-03); the
     paper (App. D) and the default: one per slot, over that slot's own episodes."""
+    evaluator_period: int = 0
+    """Play one evaluator episode, on an env of its own and with a bandit of its own,
+    after every this many training episodes; greedy evaluation then acts with the
+    evaluator bandit's best arm (the paper's evaluator runs its own meta-controller). 0:
+    no evaluator, evaluation acts with the best arm over the actors' windows. Evaluator
+    episodes are played one step at a time between vector steps, are not trained on and
+    are not counted as steps."""
+    evaluator_window: int = 160
+    """The evaluator bandit's sliding window of evaluator episodes."""
+    evaluator_epsilon: float = 0.0
+    """epsilon of the evaluator's episodes: 0 scores each arm as greedy evaluation acts."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -269,3 +280,9 @@ class Agent57Config(CommonConfig):
             raise ConfigError('priority_td must be "mixed" or "heads"')
         if not 0 <= self.ucb_epsilon <= 1:
             raise ConfigError("ucb_epsilon must be in [0, 1]")
+        if self.evaluator_period < 0:
+            raise ConfigError("evaluator_period must be >= 0 (0: no evaluator)")
+        if self.evaluator_window < 1:
+            raise ConfigError("evaluator_window must be >= 1")
+        if not 0 <= self.evaluator_epsilon <= 1:
+            raise ConfigError("evaluator_epsilon must be in [0, 1]")

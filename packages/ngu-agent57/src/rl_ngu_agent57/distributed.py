@@ -349,6 +349,7 @@ class RayLearning:
         agent.stats.record(**report["episodes"])
         for ended in report["ended"]:
             agent.end_of_episode(*ended)
+        agent.run_evaluator()
         agent.extend_novelty_log(report["novelty"])
         # Each actor normalizes with its own statistics; the learner (checkpoints, predict)
         # keeps the merge of every actor's latest, not whichever reported last.

@@ -173,13 +173,15 @@ def test_ngu_learns_deep_sea_with_two_actors(local_ray, tmp_path):
 
 
 def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):
-    agent = Agent57(apply_overrides(Agent57Config(), TINY))
+    agent = Agent57(apply_overrides(Agent57Config(), {**TINY, "evaluator_period": 2}))
     learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2))
     agent.remote = learning
     try:
-        for _ in range(20):
+        for _ in range(40):
             agent.learn(100)
-            if None not in learning.pids:  # both actors are up
+            # Both actors are up and the learner has trained (on a loaded machine the
+            # actors can report their first steps before the first sample arrives).
+            if None not in learning.pids and agent.learner.steps > 0:
                 break
         assert learning.restarts.failures == 0 and agent.learner.steps > 0
         pid = learning.pids[0]
@@ -193,7 +195,9 @@ def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):
         # The loss is counted once, training went on, and the restarted actor rejoined.
         assert learning.pids[0] not in (None, pid) and learning.restarts.failures == 1
         assert agent.num_timesteps > steps and agent.learner.steps > updates
-        # Agent57's meta-controller on the learner heard about the actors' episodes.
+        # Agent57's meta-controller on the learner heard about the actors' episodes, and
+        # its evaluator played one episode for every 2 of theirs.
         assert len(agent.meta.history) > 0
+        assert agent.evaluator.episodes == agent.num_episodes // 2 > 0
     finally:
         learning.close()

@@ -378,7 +378,7 @@ def test_evaluator_plays_due_episodes_and_scores_arms_on_its_own_bandit():
 
     def act(obs, policy, state, epsilon, rng):
         seen_rewards.append(state.pop("rewards", None))
-        return np.array([policy])  # policy j acts with action j
+        return policy  # policy j acts with action j
 
     bandit = SlidingWindowUCB(3, window=10, beta=1.0, epsilon=0.0)
     evaluator = Evaluator(_ArmPaysEnv, bandit, period=2, epsilon=0.0, seed=0)

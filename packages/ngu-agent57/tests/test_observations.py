@@ -272,11 +272,15 @@ def test_a_dict_of_an_image_and_binary_parts_becomes_one_image_with_planes():
 @pytest.mark.parametrize("cls", [NGU, Agent57])
 def test_dict_with_an_image_smoke_stores_uint8_planes(cls):
     config_cls = NGUConfig if cls is NGU else Agent57Config
+    # Agent57's evaluator steps its own env one raw Dict observation at a time.
+    evaluator = {"evaluator_period": 1} if cls is Agent57 else {}
     config = apply_overrides(
-        config_cls(), {**SMALL, "env": "NGUTest/DictImage-v0", "env_kwargs": {}}
+        config_cls(), {**SMALL, "env": "NGUTest/DictImage-v0", "env_kwargs": {}, **evaluator}
     )
     agent = cls(config).learn(120)
     assert agent.learner.steps > 0
+    if cls is Agent57:
+        assert agent.evaluator.episodes == agent.num_episodes > 0
     assert all(np.isfinite(v) for v in agent._recent_metrics.values()), agent._recent_metrics
     stored = agent.replay.state_dict()["data/obs"]
     assert stored.dtype == np.uint8 and stored.shape[2:] == (8, 8, 2 + 4)

@@ -284,7 +284,7 @@ class _RecurrentAgent(Agent):
 
     def act(
         self,
-        obs: Any,
+        x: np.ndarray,
         policy: int,
         ev: dict[str, Any],
         epsilon: float,
@@ -292,8 +292,8 @@ class _RecurrentAgent(Agent):
     ) -> np.ndarray:
         """Epsilon-greedy action indices of policy j = ``policy`` for one step of the
         episodes in ``ev`` (:meth:`new_acting_state`), without touching training state.
+        ``x`` is a batch as stored (``self.observations.batch`` or ``.stack``);
         ``ev["rewards"]``, when set, holds the extrinsic rewards of the previous step."""
-        x = self._flat(obs)
         b = len(x)
         embeddings, errors = self.novelty.features(x, update_stats=False)
         told = ev.pop("rewards", None)  # only the step just taken's rewards, never older ones
@@ -645,8 +645,14 @@ class Agent57(_RecurrentAgent):
 
     def run_evaluator(self) -> None:
         while self.evaluator.due(self.num_episodes):
-            arm, episode_return = self.evaluator.play(self.act, lambda: self.new_acting_state(1))
+            arm, episode_return = self.evaluator.play(
+                self._act_one, lambda: self.new_acting_state(1)
+            )
             self._evaluator_log.append((arm, episode_return))
+
+    def _act_one(self, obs: Any, policy: int, ev: dict[str, Any], epsilon: float, rng) -> int:
+        """The evaluator's action index for one raw observation of its (wrapped) env."""
+        return int(self.act(self.observations.stack([obs]), policy, ev, epsilon, rng)[0])
 
     def _log_record(self, replay_sequences: int) -> dict[str, float | None]:
         record = super()._log_record(replay_sequences)

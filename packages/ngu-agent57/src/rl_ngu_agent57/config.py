@@ -138,8 +138,9 @@ class CommonConfig(BaseConfig):
     evaluation_policy: str = "default"
     """The policy j that greedy evaluation (``predict``) acts with: "default" (NGU: j = 0,
     the exploitative policy, NGU section 4; Agent57: the meta-controller's best arm,
-    Agent57 section 4.2), "best_arm" (the j with the highest mean extrinsic return over
-    the last episodes: a diagnostic for NGU) or "j0" (a diagnostic for Agent57)."""
+    Agent57 section 4.2: its evaluator's when evaluator_period > 0), "best_arm" (the j
+    with the highest mean extrinsic return over the actors' last episodes: a diagnostic
+    for NGU, and for Agent57's evaluator) or "j0" (a diagnostic for Agent57)."""
     log_every: int = 1_000
     """Environment steps between log records."""
 

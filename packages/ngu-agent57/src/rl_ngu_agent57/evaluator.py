@@ -17,15 +17,15 @@ import numpy as np
 
 from rl_ngu_agent57.meta import SlidingWindowUCB
 
-# (observations [1, ...], policy j, per-episode acting state, epsilon, rng) -> env actions.
-ActFn = Callable[[Any, int, dict[str, Any], float, np.random.Generator], np.ndarray]
+# (one observation, policy j, per-episode acting state, epsilon, rng) -> the action.
+ActFn = Callable[[Any, int, dict[str, Any], float, np.random.Generator], Any]
 
 
 class Evaluator:
     """Plays one episode after every ``period`` training episodes, on its own env.
 
-    ``act`` is the agent's greedy step (:meth:`rl_ngu_agent57.agent._RecurrentAgent.act`);
-    ``new_state`` makes the per-episode acting state it carries (LSTM state, previous
+    ``act`` is the agent's epsilon-greedy step for one observation (Agent57's
+    ``_act_one``); ``new_state`` makes the per-episode acting state it carries (LSTM state, previous
     action and rewards, episodic memory).
     """
 
@@ -68,7 +68,7 @@ class Evaluator:
         state = new_state()
         episode_return = 0.0
         for _ in range(self.max_episode_steps):
-            action = act(obs[None], arm, state, self.epsilon, self.rng)[0]
+            action = act(obs, arm, state, self.epsilon, self.rng)
             obs, reward, terminated, truncated, _ = self.env.step(action)
             episode_return += float(reward)
             state["rewards"] = np.array([reward], np.float32)

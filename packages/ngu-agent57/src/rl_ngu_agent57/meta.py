@@ -26,7 +26,8 @@ class SlidingWindowUCB:
         self.history: deque[tuple[int, float]] = deque(maxlen=window)
         self.pulls = 0
 
-    def _window_stats(self) -> tuple[np.ndarray, np.ndarray]:
+    def window_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """(episodes, summed returns) per arm over the window."""
         counts = np.zeros(self.num_arms)
         sums = np.zeros(self.num_arms)
         for arm, reward in self.history:
@@ -36,7 +37,7 @@ class SlidingWindowUCB:
 
     def scores(self) -> np.ndarray:
         """mean + beta * sqrt(1 / count) per arm over the window (inf for unseen arms)."""
-        counts, sums = self._window_stats()
+        counts, sums = self.window_stats()
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(counts > 0, sums / counts + self.beta * np.sqrt(1.0 / counts), np.inf)
 
@@ -54,7 +55,7 @@ class SlidingWindowUCB:
 
     def best_arm(self) -> int:
         """The arm with the highest mean return in the window (for greedy evaluation)."""
-        return _highest_mean(*self._window_stats())
+        return _highest_mean(*self.window_stats())
 
     def state_dict(self) -> dict:
         return {"history": [list(x) for x in self.history], "pulls": self.pulls}
@@ -114,7 +115,7 @@ class SlotBandits:
 
     def best_arm(self) -> int:
         """The arm with the highest mean return over every slot's window."""
-        stats = [bandit._window_stats() for bandit in self.bandits]
+        stats = [bandit.window_stats() for bandit in self.bandits]
         return _highest_mean(sum(c for c, _ in stats), sum(s for _, s in stats))
 
     def state_dict(self) -> dict:

@@ -650,7 +650,9 @@ class Agent57(_RecurrentAgent):
             )
             self._evaluator_log.append((arm, episode_return))
 
-    def _act_one(self, obs: Any, policy: int, ev: dict[str, Any], epsilon: float, rng) -> int:
+    def _act_one(
+        self, obs: Any, policy: int, ev: dict[str, Any], epsilon: float, rng: np.random.Generator
+    ) -> int:
         """The evaluator's action index for one raw observation of its (wrapped) env."""
         return int(self.act(self.observations.stack([obs]), policy, ev, epsilon, rng)[0])
 

@@ -25,8 +25,9 @@ class Evaluator:
     """Plays one episode after every ``period`` training episodes, on its own env.
 
     ``act`` is the agent's epsilon-greedy step for one observation (Agent57's
-    ``_act_one``); ``new_state`` makes the per-episode acting state it carries (LSTM state, previous
-    action and rewards, episodic memory).
+    ``_act_one``); ``new_state`` makes the per-episode acting state it carries (LSTM
+    state, previous action and rewards, episodic memory). ``max_episode_steps`` only
+    guards against an env without a time limit.
     """
 
     def __init__(
@@ -48,7 +49,6 @@ class Evaluator:
         self.seed = seed
         self.max_episode_steps = max_episode_steps
         self.episodes = 0
-        self.last_return: float | None = None
 
     def due(self, training_episodes: int) -> bool:
         return self.period > 0 and training_episodes >= (self.episodes + 1) * self.period
@@ -76,7 +76,6 @@ class Evaluator:
                 break
         self.bandit.update(arm, episode_return)
         self.episodes += 1
-        self.last_return = episode_return
         return arm, episode_return
 
     def best_arm(self) -> int | None:

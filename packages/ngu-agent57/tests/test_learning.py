@@ -24,7 +24,7 @@ def test_ngu_reaches_the_deep_sea_treasure():
     config = apply_overrides(
         NGUConfig(),
         {**DEEPSEA, "env_kwargs": {"size": 6}, "seed": 0, "log_every": 4000,
-         "intrinsic_beta": 0.03},  # the deepsea preset's NGU beta (paper: 0.3)
+         "intrinsic_beta": 0.03},  # chosen for DeepSea 6 with the first code (notes)
     )  # fmt: skip
     agent = NGU(config).learn(20_000)
     result = evaluate_policy(agent, config.env, config.env_kwargs, episodes=8)

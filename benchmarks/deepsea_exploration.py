@@ -268,6 +268,9 @@ def _setting_label(row: dict) -> str:
             settings[key] = parse_value(value)
         else:
             extra[key] = item
+    if row["algo"] == "ngu" and "code" in row and "intrinsic_beta" not in extra:
+        # Since issue 19 an NGU row without a beta of its own ran the default, the paper's.
+        extra["intrinsic_beta"] = "intrinsic_beta=0.3"
     label = f"{settings['num_envs']} envs, novelty lr {settings['novelty_learning_rate']:g}"
     if "novelty_train_steps" in settings:  # in the preset since 2026-12-02 (0: every step)
         label += f", novelty_train_steps={settings['novelty_train_steps']}"

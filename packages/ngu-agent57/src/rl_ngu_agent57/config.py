@@ -35,7 +35,7 @@ class CommonConfig(BaseConfig):
     """N, the number of exploration policies (beta_j, gamma_j) of the UVFA (paper: 32)."""
     intrinsic_beta: float = 0.3
     """beta, the largest intrinsic reward weight (beta_{N-1}; NGU, Agent57: 0.3); 0 turns
-    NGU into R2D2. The deepsea and cartpole presets give NGU 0.03."""
+    NGU into R2D2. The cartpole preset gives NGU 0.03."""
     epsilon: float = 0.4
     """Ape-X actor epsilons eps_i = epsilon^(1 + epsilon_alpha * i / (num_envs - 1))."""
     epsilon_alpha: float = 7.0

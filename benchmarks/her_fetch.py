@@ -24,6 +24,9 @@ Usage (from the repository root, project venv):
     uv run python benchmarks/her_fetch.py --env-only          # the env alone, random actions
     uv run python benchmarks/her_fetch.py --profile           # where our training time goes
 
+``--pin-cpu N`` runs both sides on CPU N (``taskset``), so that other work on the
+machine's other core does not land on either side.
+
 Each finished run appends one JSON line to ``benchmarks/her_fetch_results.jsonl``.
 Only the standard library is imported at the top: the SB3 side runs without the project.
 """
@@ -117,14 +120,17 @@ def parse_ours(output: str) -> dict:
 # ----------------------------------------------------------------------------- driver
 
 
-def timed(command: list[str]) -> tuple[str, float]:
+def timed(command: list[str], cpu: int | None = None) -> tuple[str, float]:
+    """Run ``command`` on one thread (on CPU ``cpu`` alone when given); its output and wall."""
+    if cpu is not None:
+        command = ["taskset", "-c", str(cpu), *command]
     start = time.perf_counter()
     done = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **THREADS}, check=False
     )
     wall = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"{command[:4]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"{command[:6]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return done.stdout, wall
 
 
@@ -201,6 +207,7 @@ def main() -> None:
     parser.add_argument("--env-only", action="store_true", help="time the env alone")
     parser.add_argument("--profile", action="store_true", help="split our training time")
     parser.add_argument("--out", type=Path, default=HERE / "her_fetch_results.jsonl")
+    parser.add_argument("--pin-cpu", type=int, help="run both sides on this CPU (taskset)")
     args = parser.parse_args()
     if args.side == "sb3":
         sb3_main(args.steps, args.seeds[0], args.eval_episodes)
@@ -211,6 +218,9 @@ def main() -> None:
     if args.profile:
         profile(args.steps, args.seeds[0])
         return
+    sys.path.insert(0, str(HERE))
+    from run import machine  # the driver side only: the SB3 side runs without the project
+
     for seed in args.seeds:
         for side in ("ours", "sb3"):
             if args.only and side != args.only:
@@ -218,14 +228,15 @@ def main() -> None:
             load_before = load_average()
             if side == "ours":
                 with tempfile.TemporaryDirectory() as run_dir:
-                    out, wall = timed(ours_command(args.steps, seed, args.eval_episodes, run_dir))
+                    command = ours_command(args.steps, seed, args.eval_episodes, run_dir)
+                    out, wall = timed(command, args.pin_cpu)
                 result = parse_ours(out)
             else:
                 command = [
                     args.sb3_python, __file__, "--side", "sb3", "--steps", str(args.steps),
                     "--seeds", str(seed), "--eval-episodes", str(args.eval_episodes),
                 ]  # fmt: skip
-                out, wall = timed(command)
+                out, wall = timed(command, args.pin_cpu)
                 result = json.loads(out.strip().splitlines()[-1])
             row = {
                 "side": side,
@@ -238,7 +249,10 @@ def main() -> None:
                 "env_steps_per_s": round(args.steps / wall, 1),
                 "load": round((load_before + load_average()) / 2, 1),
                 "date": dt.date.today().isoformat(),
+                "machine": machine(),
             }
+            if args.pin_cpu is not None:
+                row["pinned_cpu"] = args.pin_cpu
             print(json.dumps(row), flush=True)
             with args.out.open("a") as f:
                 f.write(json.dumps(row) + "\n")

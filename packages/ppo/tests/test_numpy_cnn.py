@@ -88,3 +88,53 @@ def test_the_numpy_cnn_holds_blas_to_one_thread_only_while_it_acts():
         policy.act(random_images(BOOL_SPACE, 8), np.random.default_rng(0), False)
         assert seen == [{1}]  # one thread inside the call ...
         assert blas_threads() == {2}  # ... and the process's setting back after it
+
+
+def test_a_rollout_sets_the_blas_limit_once_and_restores_it():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    model = model_for(BOOL_SPACE, True)
+    policy = acting_policy_for(model, "image", "tanh")
+    policy.load(model.policy_weights())
+    limits = []
+    limit = policy._blas.limit
+    policy._blas.limit = lambda **kw: (limits.append(kw), limit(**kw))[1]
+    seen = []
+    cnn = policy._cnn
+    policy._cnn = lambda images: (seen.append(blas_threads()), cnn(images))[1]
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        with policy.rollout():
+            for _ in range(3):
+                policy.act(random_images(BOOL_SPACE, 8), rng, False)
+            assert blas_threads() == {1}  # held between the calls too ...
+        assert blas_threads() == {2}  # ... and the process's setting back after the rollout
+        policy.act(random_images(BOOL_SPACE, 8), rng, False)  # a lone call sets its own
+    assert seen == [{1}] * 4
+    assert len(limits) == 2  # once for the rollout, once for the lone call
+
+
+def test_the_agents_rollout_acts_inside_the_policys_rollout_scope():
+    from rl_core.config import apply_overrides
+    from rl_ppo import PPO, PPOConfig
+
+    small = {"env": "CartPole-v1", "num_envs": 2, "n_steps": 4, "minibatch_size": 8}
+    agent = PPO(apply_overrides(PPOConfig(), small))
+    inside, scope = [], {"open": False}
+
+    class Scope:
+        def __enter__(self):
+            scope["open"] = True
+
+        def __exit__(self, *exc):
+            scope["open"] = False
+
+    act = agent.acting_policy.act
+    agent.acting_policy.rollout = Scope
+    agent.acting_policy.act = lambda *a, **k: (inside.append(scope["open"]), act(*a, **k))[1]
+    agent.reset_envs()
+    agent.collect_rollout()
+    assert inside == [True] * 4 and not scope["open"]

@@ -191,22 +191,25 @@ class PPO(Agent[PPOConfig]):
             "truncated": np.zeros((T, N), bool),
         }
         final_obs: list[tuple[int, int, np.ndarray]] = []
-        for t in range(T):
-            if normalized:
-                buf["raw_obs"][t] = self.observations.batch(self._obs)
-            x = self._prepare(self._obs, update=True)
-            action = self.acting_policy.act(x, self.rng, deterministic=False)
-            next_obs, rewards, terminated, truncated, info = self.envs.step(self._to_env(action))
-            dones = terminated | truncated
-            self.stats.update(rewards, dones)
-            self.num_episodes += int(dones.sum())
-            write(buf["obs"], t, x)
-            buf["actions"][t], buf["env_rewards"][t] = action, rewards
-            buf["terminated"][t], buf["truncated"][t] = terminated, truncated
-            # Normalized now, with the statistics the policy saw at this step, like buf["obs"].
-            for i in np.flatnonzero(truncated & ~terminated):
-                final_obs.append((t, int(i), self._prepare(info["final_obs"][i])))
-            self._obs = next_obs
+        with self.acting_policy.rollout():
+            for t in range(T):
+                if normalized:
+                    buf["raw_obs"][t] = self.observations.batch(self._obs)
+                x = self._prepare(self._obs, update=True)
+                action = self.acting_policy.act(x, self.rng, deterministic=False)
+                next_obs, rewards, terminated, truncated, info = self.envs.step(
+                    self._to_env(action)
+                )
+                dones = terminated | truncated
+                self.stats.update(rewards, dones)
+                self.num_episodes += int(dones.sum())
+                write(buf["obs"], t, x)
+                buf["actions"][t], buf["env_rewards"][t] = action, rewards
+                buf["terminated"][t], buf["truncated"][t] = terminated, truncated
+                # Normalized now, with the statistics the policy saw at this step, like buf["obs"].
+                for i in np.flatnonzero(truncated & ~terminated):
+                    final_obs.append((t, int(i), self._prepare(info["final_obs"][i])))
+                self._obs = next_obs
         self.num_timesteps += T * N
         buf["final_obs"] = final_obs
         return buf

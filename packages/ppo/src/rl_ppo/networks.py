@@ -5,6 +5,8 @@ MinAtar CNN, one TensorFlow call otherwise (:func:`acting_policy_for` chooses)."
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -201,6 +203,11 @@ class NumpyPolicy:
         """The MLP's layers, the policy head and (Gaussian) ``log_std``, in that order."""
         self.weights = weights
 
+    def rollout(self) -> contextlib.AbstractContextManager[None]:
+        """A stretch of :meth:`act` calls (a rollout): here nothing to set up;
+        :class:`NumpyCNNPolicy` limits BLAS's threads once for the whole stretch."""
+        return contextlib.nullcontext()
+
     def features(self, obs: np.ndarray) -> np.ndarray:
         return obs
 
@@ -236,8 +243,10 @@ class NumpyCNNPolicy(NumpyPolicy):
     (8 x 1024) @ (1024 x 128) are just over OpenBLAS's threading threshold, and on the
     2 shared cores we measured (load 4.7-5.3, ``benchmarks/ppo_minatar_acting.py``) its
     default threads took 0.5-1.8 ms per call, no faster than TensorFlow's 0.3-0.7 ms,
-    against 0.09-0.16 ms on one thread. The limit is set around each call (threadpoolctl,
-    ~0.03 ms) rather than for the whole process, so the user's NumPy keeps its threads.
+    against 0.09-0.16 ms on one thread. The limit is set for each rollout
+    (:meth:`rollout`; threadpoolctl's set and restore cost ~0.08 ms, 3% of a MinAtar
+    run when paid on every call) and around each lone call outside one (``predict``,
+    evaluation), never for the whole process, so the user's NumPy keeps its threads.
     """
 
     def __init__(
@@ -256,6 +265,7 @@ class NumpyCNNPolicy(NumpyPolicy):
         self.convs: list[tuple[np.ndarray, np.ndarray, int, int]] = []
         self.dense: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._blas = ThreadpoolController()
+        self._limited = False  # inside :meth:`rollout`'s limit
 
     @classmethod
     def for_model(
@@ -281,8 +291,21 @@ class NumpyCNNPolicy(NumpyPolicy):
         self.dense = (weights[2 * n_conv], weights[2 * n_conv + 1])
         super().load(weights[2 * n_conv + 2 :])
 
+    @contextlib.contextmanager
+    def rollout(self) -> Iterator[None]:
+        """BLAS on ``blas_threads`` for the whole stretch of calls, restored after."""
+        if self.blas_threads is None or self._limited:
+            yield
+            return
+        with self._blas.limit(limits=self.blas_threads, user_api="blas"):
+            self._limited = True
+            try:
+                yield
+            finally:
+                self._limited = False
+
     def features(self, images: np.ndarray) -> np.ndarray:
-        if self.blas_threads is None:
+        if self.blas_threads is None or self._limited:
             return self._cnn(images)
         with self._blas.limit(limits=self.blas_threads, user_api="blas"):
             return self._cnn(images)
@@ -329,6 +352,10 @@ class TensorFlowPolicy:
 
     def load(self, weights: list[np.ndarray]) -> None:
         """Nothing to copy: the graph reads the model's variables."""
+
+    def rollout(self) -> contextlib.AbstractContextManager[None]:
+        """A stretch of :meth:`act` calls: nothing to set up."""
+        return contextlib.nullcontext()
 
     def head(self, obs: Any) -> np.ndarray:
         return self._head(tf.nest.map_structure(tf.constant, obs)).numpy()

@@ -118,8 +118,9 @@ def test_a_rollout_sets_the_blas_limit_once_and_restores_it():
 
 
 def test_the_agents_rollout_acts_inside_the_policys_rollout_scope():
-    from rl_core.config import apply_overrides
     from rl_ppo import PPO, PPOConfig
+
+    from rl_core.config import apply_overrides
 
     small = {"env": "CartPole-v1", "num_envs": 2, "n_steps": 4, "minibatch_size": 8}
     agent = PPO(apply_overrides(PPOConfig(), small))

@@ -4,8 +4,10 @@ NumPy mirror of the MinAtar CNN, with OpenBLAS at its default threads and at one
 Each variant runs in a fresh process (OpenBLAS reads OPENBLAS_NUM_THREADS once, at load),
 TensorFlow held to one thread as in benchmarks/ppo_minatar.py. Per variant: ``--repeats``
 blocks of ``--calls`` calls of ``act`` on 8 random 10x10x4 grids (the preset's 8 envs),
-ms per call of each block. The last variant is what rl-ppo does: threadpoolctl limits BLAS
-to one thread around each call (a library cannot rely on the env var being set).
+ms per call of each block. The last two are what rl-ppo does: threadpoolctl limits BLAS
+to one thread around a lone call (``predict``, evaluation) and once for a whole rollout
+(the block of calls inside ``policy.rollout()``), since a library cannot rely on the env
+var being set.
 
     nice -n 5 uv run python benchmarks/ppo_minatar_acting.py
 """
@@ -13,6 +15,7 @@ to one thread around each call (a library cannot rely on the env var being set).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -24,7 +27,8 @@ VARIANTS = {
     "tensorflow": ({}, None),
     "numpy, OpenBLAS default threads": ({}, None),
     "numpy, OPENBLAS_NUM_THREADS=1": ({"OPENBLAS_NUM_THREADS": "1"}, None),
-    "numpy, threadpoolctl limit per call (rl-ppo's default)": ({}, 1),
+    "numpy, threadpoolctl limit per call (rl-ppo, lone calls)": ({}, 1),
+    "numpy, threadpoolctl limit per rollout (rl-ppo, rollouts)": ({}, 1),
 }
 
 
@@ -45,11 +49,13 @@ def child(variant: str, calls: int, repeats: int) -> None:
     act = policy.act
     for _ in range(200):  # warm-up: tracing, first BLAS calls
         act(obs, rng, False)
+    scope = policy.rollout if "per rollout" in variant else contextlib.nullcontext
     blocks = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for _ in range(calls):
-            act(obs, rng, False)
+        with scope():
+            for _ in range(calls):
+                act(obs, rng, False)
         blocks.append(1000 * (time.perf_counter() - start) / calls)
     print(json.dumps({"variant": variant, "ms_per_call": blocks}))
 

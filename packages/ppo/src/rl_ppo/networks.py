@@ -243,10 +243,11 @@ class NumpyCNNPolicy(NumpyPolicy):
     (8 x 1024) @ (1024 x 128) are just over OpenBLAS's threading threshold, and on the
     2 shared cores we measured (load 4.7-5.3, ``benchmarks/ppo_minatar_acting.py``) its
     default threads took 0.5-1.8 ms per call, no faster than TensorFlow's 0.3-0.7 ms,
-    against 0.09-0.16 ms on one thread. The limit is set for each rollout
-    (:meth:`rollout`; threadpoolctl's set and restore cost ~0.08 ms, 3% of a MinAtar
-    run when paid on every call) and around each lone call outside one (``predict``,
-    evaluation), never for the whole process, so the user's NumPy keeps its threads.
+    against 0.09-0.16 ms on one thread. The limit is set once per rollout
+    (:meth:`rollout`, so a rollout does not pay threadpoolctl's set and restore at every
+    step) and around each lone call outside one (``predict``, evaluation); never for the
+    whole process, so the user's NumPy keeps its threads. Inside a rollout the env's own
+    BLAS calls, if it makes any, run on one thread too.
     """
 
     def __init__(

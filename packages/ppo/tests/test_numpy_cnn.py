@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -72,18 +74,27 @@ def test_the_nature_cnn_and_dicts_act_through_tensorflow():
     assert type(policy) is NumpyPolicy
 
 
-def test_the_numpy_cnn_holds_blas_to_one_thread_only_while_it_acts():
-    from threadpoolctl import threadpool_info, threadpool_limits
+def blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
 
-    def blas_threads() -> set[int]:
-        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
 
+
+def cnn_policy_recording_threads() -> tuple[NumpyCNNPolicy, list[set[int]]]:
+    """The MinAtar-CNN mirror, and the list its every conv pass appends BLAS's threads to."""
     model = model_for(BOOL_SPACE, True)
     policy = acting_policy_for(model, "image", "tanh")
     policy.load(model.policy_weights())
     seen = []
     cnn = policy._cnn
     policy._cnn = lambda images: (seen.append(blas_threads()), cnn(images))[1]
+    return policy, seen
+
+
+def test_the_numpy_cnn_holds_blas_to_one_thread_only_while_it_acts():
+    from threadpoolctl import threadpool_limits
+
+    policy, seen = cnn_policy_recording_threads()
     with threadpool_limits(limits=2, user_api="blas"):
         policy.act(random_images(BOOL_SPACE, 8), np.random.default_rng(0), False)
         assert seen == [{1}]  # one thread inside the call ...
@@ -91,20 +102,12 @@ def test_the_numpy_cnn_holds_blas_to_one_thread_only_while_it_acts():
 
 
 def test_a_rollout_sets_the_blas_limit_once_and_restores_it():
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    def blas_threads() -> set[int]:
-        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
-
-    model = model_for(BOOL_SPACE, True)
-    policy = acting_policy_for(model, "image", "tanh")
-    policy.load(model.policy_weights())
+    policy, seen = cnn_policy_recording_threads()
     limits = []
     limit = policy._blas.limit
     policy._blas.limit = lambda **kw: (limits.append(kw), limit(**kw))[1]
-    seen = []
-    cnn = policy._cnn
-    policy._cnn = lambda images: (seen.append(blas_threads()), cnn(images))[1]
     rng = np.random.default_rng(0)
     with threadpool_limits(limits=2, user_api="blas"):
         with policy.rollout():
@@ -126,15 +129,14 @@ def test_the_agents_rollout_acts_inside_the_policys_rollout_scope():
     agent = PPO(apply_overrides(PPOConfig(), small))
     inside, scope = [], {"open": False}
 
-    class Scope:
-        def __enter__(self):
-            scope["open"] = True
-
-        def __exit__(self, *exc):
-            scope["open"] = False
+    @contextlib.contextmanager
+    def rollout():
+        scope["open"] = True
+        yield
+        scope["open"] = False
 
     act = agent.acting_policy.act
-    agent.acting_policy.rollout = Scope
+    agent.acting_policy.rollout = rollout
     agent.acting_policy.act = lambda *a, **k: (inside.append(scope["open"]), act(*a, **k))[1]
     agent.reset_envs()
     agent.collect_rollout()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,6 +64,19 @@ def test_field_help_reads_docstrings_including_base_fields():
 )
 def test_parse_value_uses_toml_syntax_with_bare_string_fallback(raw, expected):
     assert parse_value(raw) == expected
+
+
+def test_none_unsets_only_settings_that_can_be_unset():
+    # HER's `--set strategy=none` names a strategy; `target_kl=none` unsets a limit.
+    cfg = apply_overrides(DemoConfig(target_kl=0.02), ["env=none", "target_kl=None"])
+    assert cfg.env == "none"
+    assert cfg.target_kl is None
+    message = "net.activation: expected one of 'tanh', 'relu', got 'null'"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        apply_overrides(DemoConfig(), ["net.activation=null"])
+    # A mapping's None is a value, not a word to read.
+    with pytest.raises(ConfigError, match="env: expected str, got None"):
+        apply_overrides(DemoConfig(), {"env": None})
 
 
 def test_overrides_are_type_checked_and_converted():

@@ -257,19 +257,33 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def _set_path(data: dict[str, Any], cls: type, path: list[str], value: Any, full: str) -> None:
+def _admits_none(tp: Any) -> bool:
+    if tp is Any or tp is type(None):
+        return True
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        return type(None) in typing.get_args(tp)
+    return typing.get_origin(tp) is Literal and None in typing.get_args(tp)
+
+
+def _set_path(
+    data: dict[str, Any], cls: type, path: list[str], value: Any, full: str, raw: str | None
+) -> None:
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     head = path[0]
     if head not in names:
         raise ConfigError(f"unknown setting {full!r}{_suggest(head, names)}")
     if len(path) == 1:
+        if value is None and raw is not None and not _admits_none(_hints(cls)[head]):
+            # `--set strategy=none` names a choice: "none" means None only where a
+            # setting can be unset.
+            value = raw.strip()
         data[head] = value
         return
     tp = _hints(cls)[head]
     if dataclasses.is_dataclass(tp):
         sub = data.get(head)
         sub = dict(sub) if isinstance(sub, Mapping) else config_to_dict(sub)
-        _set_path(sub, tp, path[1:], value, full)
+        _set_path(sub, tp, path[1:], value, full, raw)
         data[head] = sub
     elif typing.get_origin(tp) is dict or tp is dict:
         sub = dict(data.get(head) or {})
@@ -288,17 +302,17 @@ def apply_overrides(config: C, overrides: Mapping[str, Any] | Iterable[str]) -> 
     Keys may be nested with dots: ``env_kwargs.n_bits=15`` or ``network.hidden=[64]``.
     """
     if isinstance(overrides, Mapping):
-        items = list(overrides.items())
+        items = [(key, value, None) for key, value in overrides.items()]
     else:
         items = []
         for item in overrides:
             key, sep, raw = item.partition("=")
             if not sep or not key.strip():
                 raise ConfigError(f"--set expects key=value, got {item!r}")
-            items.append((key.strip(), parse_value(raw)))
+            items.append((key.strip(), parse_value(raw), raw))
     data = config_to_dict(config)
-    for key, value in items:
-        _set_path(data, type(config), key.split("."), value, key)
+    for key, value, raw in items:
+        _set_path(data, type(config), key.split("."), value, key, raw)
     return config_from_dict(type(config), data)
 
 

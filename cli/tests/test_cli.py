@@ -28,11 +28,21 @@ def test_config_prints_valid_toml_with_help(rl):
     assert data["num_envs"] == 2 and data["env"] == "CartPole-v1"
 
 
+def test_config_shows_what_train_would_read_from_a_file_and_set(rl, tmp_path):
+    settings = tmp_path / "my.toml"
+    settings.write_text("num_envs = 3\nnoise = 0.4\n")
+    result = rl("config", "toy", "--config", str(settings), "--set", "noise=0.25")
+    assert result.code == 0
+    data = tomllib.loads(result.out)
+    assert data["num_envs"] == 3 and data["noise"] == 0.25  # --set over the file
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["train", "nope"], "unknown algorithm 'nope'; installed: toy"),
         (["config", "nope"], "unknown algorithm 'nope'"),
+        (["config", "toy", "--set", "num_env=3"], "did you mean 'num_envs'"),
         (["train", "toy", "--set", "num_env=3"], "did you mean 'num_envs'"),
         (["train", "toy", "--set", "num_envs=three"], "num_envs: expected int"),
         (["train", "toy", "--set", "num_envs=0"], "num_envs must be >= 1"),

@@ -86,10 +86,19 @@ def build_app(pm: pluggy.PluginManager | None = None) -> typer.Typer:
         preset: Annotated[
             str | None, typer.Option(help="A shipped preset (default: the env's; none: no preset).")
         ] = None,
+        config: Annotated[
+            Path | None, typer.Option(help="A TOML file of settings, as `rl train` reads it.")
+        ] = None,
+        set_: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="A key=value override, as `rl train` reads it."),
+        ] = None,
     ) -> None:
         """Print the config `rl train` would use as TOML, with each setting's help."""
         spec = registry.get(algo)
-        composed = configs.compose_config(spec, preset=preset, flags={"env": env})
+        composed = configs.compose_config(
+            spec, preset=preset, config_file=config, flags={"env": env}, overrides=set_ or []
+        )
         typer.echo(configs.describe(spec, composed), nl=False)
 
     @app.command()

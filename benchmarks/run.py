@@ -169,10 +169,11 @@ def run_seed(bench: Benchmark, seed: int, root: Path) -> dict:
 
 def summarize(bench: Benchmark, results: list[dict]) -> str:
     evals = [r["eval_mean"] for r in results]
-    std = statistics.pstdev(evals) if len(evals) > 1 else 0.0
     # Returns in [0, 1] (MiniGrid, success-shaped rewards) need two decimals to be read.
     digits = 1 if max(abs(v) for v in evals) >= 10 else 2
-    final = f"{statistics.mean(evals):.{digits}f} ± {std:.{digits}f}"
+    final = f"{statistics.mean(evals):.{digits}f}"
+    if len(evals) > 1:  # one seed has no spread to report
+        final += f" ± {statistics.pstdev(evals):.{digits}f}"
     successes = [r["success_rate"] for r in results if r["success_rate"] is not None]
     if successes:
         final += f" (success {statistics.mean(successes):.2f})"

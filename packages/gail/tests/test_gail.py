@@ -21,6 +21,7 @@ from rl_gail.demonstrations import (
 from rl_gail.discriminator import (
     DiscriminatorLearner,
     absorbing_return,
+    absorbing_weights,
     bernoulli_entropy,
     discriminator_loss,
     gradient_penalty,
@@ -63,6 +64,24 @@ def test_discriminator_loss_matches_hand_computation():
     # agent logits (0, -1):  (ln 2 + ln(1 + e^-1)) / 2 = (0.693147 + 0.313262) / 2 = 0.503204
     loss = discriminator_loss(tf.constant([0.0, 2.0]), tf.constant([0.0, -1.0]))
     assert float(loss) == pytest.approx(0.913242, abs=1e-5)
+
+
+def test_weighted_discriminator_loss_matches_hand_computation():
+    # expert logits (0, 2), weights (1, 3): (ln 2 + 3 * 0.126928) / 2 = 0.536966
+    # agent logits (0, -1), weights (2, 1): (2 ln 2 + 0.313262) / 2 = 0.849778
+    loss = discriminator_loss(
+        tf.constant([0.0, 2.0]),
+        tf.constant([0.0, -1.0]),
+        tf.constant([1.0, 3.0]),
+        tf.constant([2.0, 1.0]),
+    )
+    assert float(loss) == pytest.approx(1.386744, abs=1e-5)
+
+
+def test_only_absorbing_pairs_take_the_absorbing_weight():
+    x = tf.constant([[0.3, 0.0], [0.0, 1.0]])  # the last input is the absorbing indicator
+    np.testing.assert_allclose(absorbing_weights(x, 100.0).numpy(), [1.0, 100.0])
+    np.testing.assert_allclose(absorbing_weights(x, 1.0).numpy(), [1.0, 1.0])
 
 
 def test_rewards_are_the_three_functions_of_d():
@@ -144,6 +163,30 @@ def test_discriminator_objective_assembles_bce_entropy_and_penalty():
     assert float(out["expert_accuracy"]) == pytest.approx(expert_right)
     assert float(out["agent_accuracy"]) == pytest.approx(agent_right)
     assert isinstance(learner, DiscriminatorLearner)
+
+
+def test_discriminator_objective_weighs_absorbing_pairs():
+    agent = GAIL(small(absorbing_weight=100.0))
+    rng = np.random.default_rng(0)
+    # One absorbing pair on each side (indicator 1, the rest of the row zero).
+    agent_x, expert_x = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
+    agent_x[:, -1], expert_x[:, -1] = [0, 0, 0, 0], [0, 0, 0, 0]
+    agent_x[3], expert_x[1] = np.eye(7)[-1], np.eye(7)[-1]
+    agent_x, expert_x = tf.constant(agent_x, tf.float32), tf.constant(expert_x, tf.float32)
+    out = agent.disc_learner._losses(agent_x, expert_x, tf.constant([1, 2]))
+    lx = agent.discriminator.logits_of_inputs(expert_x).numpy()
+    la = agent.discriminator.logits_of_inputs(agent_x).numpy()
+    softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
+    expected = np.mean(softplus(-lx) * [1, 100, 1, 1]) + np.mean(softplus(la) * [1, 1, 1, 100])
+    assert float(out["loss"]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_disc_head_scale_shrinks_only_the_output_layer():
+    plain = GAIL(small()).discriminator
+    small_head = GAIL(small(disc_head_scale=0.01)).discriminator
+    np.testing.assert_allclose(small_head.head.w.numpy(), 0.01 * plain.head.w.numpy(), rtol=1e-5)
+    for a, b in zip(plain.torso.layers, small_head.torso.layers, strict=True):
+        np.testing.assert_array_equal(a.w.numpy(), b.w.numpy())
 
 
 def test_gradient_penalty_of_a_linear_discriminator():
@@ -359,6 +402,8 @@ def test_terminations_are_read_from_minari_and_npz(tmp_path):
         ({"reward": "env"}, "reward must be one of auto, positive, negative, logit"),
         ({"disc_epochs": 0}, "disc_epochs must be >= 1"),
         ({"grad_penalty": -1.0}, "grad_penalty must be >= 0"),
+        ({"absorbing_weight": 0.0}, "absorbing_weight must be > 0"),
+        ({"disc_head_scale": 0.0}, "disc_head_scale must be > 0"),
     ],
 )
 def test_bad_settings_are_config_errors(override, message):

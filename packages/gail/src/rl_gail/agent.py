@@ -68,6 +68,7 @@ class GAIL(PPO):
             config.disc_hidden_sizes,
             config.disc_normalize_inputs,
             seed=config.seed,
+            head_scale=config.disc_head_scale,
         )
         self.disc_learner = DiscriminatorLearner(self.discriminator, config)
         self.disc_rms = RunningMeanStd(shape=(self.obs_dim,))
@@ -88,8 +89,8 @@ class GAIL(PPO):
             )
             if self.num_timesteps == 0:
                 self.disc_rms.update(demos.observations)
-            # One absorbing transition per expert episode that terminated (DAC; weight 1:
-            # the expert's trajectories are not subsampled here).
+            # One absorbing transition per expert episode that terminated (DAC; the
+            # expert's trajectories are not subsampled here), weighed absorbing_weight.
             self.expert_batch = self.discriminator_batch(
                 demos.observations, demos.actions, int(demos.episode_terminated.sum())
             )

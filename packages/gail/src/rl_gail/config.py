@@ -40,8 +40,17 @@ class GAILConfig(PPOConfig):
     """Score the absorbing state after a true termination with D (Kostrikov et al., 2019):
     expert and agent episodes that terminate continue into it, and the generator's
     terminal step earns its discounted value. Time-limit truncations are not terminal."""
+    absorbing_weight: float = 1.0
+    """Weight of an absorbing transition in D's loss, against 1 for any other pair. 1: one
+    transition per termination, as in DAC's replay. 1 / (1 - gamma) (100 at gamma 0.99):
+    the discounted number of visits to s_a that one termination stands for, the weight
+    r(s_a) carries in the generator's return; it lets D learn r(s_a) as fast as the pairs
+    it is weighed against when only the agent's episodes terminate (the `hopper` preset)."""
     disc_hidden_sizes: tuple[int, ...] = (64, 64)
     """Hidden layer widths of the discriminator MLP."""
+    disc_head_scale: float = 1.0
+    """Scale of the orthogonal initialization of D's output layer; 0.01 starts D near
+    indifferent (D about 1/2 for every pair)."""
     disc_learning_rate: float = 3e-4
     """Adam step size of the discriminator (0 freezes D at its random initialization: a
     control for benchmarks)."""
@@ -66,6 +75,8 @@ class GAILConfig(PPOConfig):
         checks = {
             f"reward must be one of {', '.join(REWARDS)}": self.reward in REWARDS,
             "demo_episodes must be >= 0": self.demo_episodes >= 0,
+            "absorbing_weight must be > 0": self.absorbing_weight > 0,
+            "disc_head_scale must be > 0": self.disc_head_scale > 0,
             "disc_hidden_sizes must be positive": all(h > 0 for h in self.disc_hidden_sizes),
             "disc_learning_rate must be >= 0": self.disc_learning_rate >= 0,
             "disc_minibatch_size must be >= 1": self.disc_minibatch_size >= 1,

@@ -19,11 +19,28 @@ from rl_core.optim import Adam
 from rl_gail.config import GAILConfig
 
 
-def discriminator_loss(expert_logits: tf.Tensor, agent_logits: tf.Tensor) -> tf.Tensor:
-    """Binary cross-entropy with the expert labelled 1: E_E[-log D] + E_pi[-log(1 - D)]."""
-    return tf.reduce_mean(tf.nn.softplus(-expert_logits)) + tf.reduce_mean(
-        tf.nn.softplus(agent_logits)
-    )
+def discriminator_loss(
+    expert_logits: tf.Tensor,
+    agent_logits: tf.Tensor,
+    expert_weights: tf.Tensor | None = None,
+    agent_weights: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """Binary cross-entropy with the expert labelled 1: E_E[-log D] + E_pi[-log(1 - D)],
+    each term the mean over its batch of a per-pair weight (1 when not given) times the
+    pair's loss."""
+    expert_terms = tf.nn.softplus(-expert_logits)
+    agent_terms = tf.nn.softplus(agent_logits)
+    if expert_weights is not None:
+        expert_terms *= expert_weights
+    if agent_weights is not None:
+        agent_terms *= agent_weights
+    return tf.reduce_mean(expert_terms) + tf.reduce_mean(agent_terms)
+
+
+def absorbing_weights(x: tf.Tensor, weight: float) -> tf.Tensor:
+    """Per-pair loss weights for D's inputs ``x``: ``weight`` for the absorbing state (its
+    indicator, the last input, is 1) and 1 for every other pair."""
+    return 1.0 + (weight - 1.0) * x[:, -1]
 
 
 def bernoulli_entropy(logits: tf.Tensor) -> tf.Tensor:
@@ -90,12 +107,13 @@ class Discriminator(tf.Module):
         hidden: tuple[int, ...],
         normalize: bool,
         seed: int,
+        head_scale: float = 1.0,
     ) -> None:
         super().__init__(name="discriminator")
         rng = np.random.default_rng([seed, 1])  # its own stream: the policy's init is unchanged
         self.action_dim, self.discrete, self.normalize = action_dim, discrete, normalize
         self.torso = MLP(obs_dim + action_dim + 1, hidden, "tanh", rng, "disc_torso")
-        self.head = Dense(self.torso.out_size, 1, 1.0, rng, "disc_head")
+        self.head = Dense(self.torso.out_size, 1, head_scale, rng, "disc_head")
         # Input statistics, assigned from a NumPy RunningMeanStd between updates.
         self.obs_mean = tf.Variable(tf.zeros([obs_dim]), trainable=False, name="obs_mean")
         self.obs_var = tf.Variable(tf.ones([obs_dim]), trainable=False, name="obs_var")
@@ -158,7 +176,12 @@ class DiscriminatorLearner(tf.Module):
         cfg = self.config
         agent_logits = self.disc.logits_of_inputs(agent_x)
         expert_logits = self.disc.logits_of_inputs(expert_x)
-        loss = discriminator_loss(expert_logits, agent_logits)
+        loss = discriminator_loss(
+            expert_logits,
+            agent_logits,
+            absorbing_weights(expert_x, cfg.absorbing_weight),
+            absorbing_weights(agent_x, cfg.absorbing_weight),
+        )
         all_logits = tf.concat([expert_logits, agent_logits], 0)
         loss -= cfg.disc_ent_coef * bernoulli_entropy(all_logits)
         penalty = tf.constant(0.0)

@@ -44,8 +44,9 @@ class GAILConfig(PPOConfig):
     """Weight of an absorbing transition in D's loss, against 1 for any other pair. 1: one
     transition per termination, as in DAC's replay. 1 / (1 - gamma) (100 at gamma 0.99):
     the discounted number of visits to s_a that one termination stands for, the weight
-    r(s_a) carries in the generator's return; it lets D learn r(s_a) as fast as the pairs
-    it is weighed against when only the agent's episodes terminate (the `hopper` preset)."""
+    r(s_a) carries in the generator's return. On Hopper-v5 (only the agent's episodes
+    terminate) it kept r(s_a) lower and did not improve the return
+    (benchmarks/gail_notes.md)."""
     disc_hidden_sizes: tuple[int, ...] = (64, 64)
     """Hidden layer widths of the discriminator MLP."""
     disc_head_scale: float = 1.0

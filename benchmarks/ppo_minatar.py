@@ -144,6 +144,47 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def compare(path: Path, steps: int, games: list[str]) -> None:
+    """Both sides' returns over every seed in ``path`` at ``steps``, with Welch's t-test,
+    Mann-Whitney's U and a 95% interval for the difference of means (ours minus SB3's).
+
+    A seed run more than once counts once, with its latest row: ours repeat exactly, and
+    SB3's later runs are the ones RESULTS.md reports."""
+    from scipy import stats
+
+    latest: dict[tuple[str, str, int], float] = {}
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row["steps"] == steps:
+            latest[(row["name"], row["env"], row["seed"])] = row["return"]
+    ours, sb3 = "rl-ppo (rl train)", "Stable-Baselines3 PPO"
+    for game in games:
+        env = f"MinAtar/{game}-v1"
+        seeds = sorted(
+            {s for n, e, s in latest if e == env and n == ours}
+            & {s for n, e, s in latest if e == env and n == sb3}
+        )
+        if len(seeds) < 2:
+            print(f"{env}: fewer than two seeds with both sides at {steps:,} steps")
+            continue
+        a = [latest[(ours, env, s)] for s in seeds]
+        b = [latest[(sb3, env, s)] for s in seeds]
+        welch = stats.ttest_ind(a, b, equal_var=False)
+        interval = welch.confidence_interval(0.95)
+        u = stats.mannwhitneyu(a, b, alternative="two-sided")
+        print(f"{env}, {steps:,} steps, seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} a side):")
+        for name, values in ((ours, a), (sb3, b)):
+            print(
+                f"  {name}: {statistics.mean(values):.2f} +- {statistics.stdev(values):.2f}"
+                f" (median {statistics.median(values):.2f})"
+            )
+        print(
+            f"  ours - SB3: {statistics.mean(a) - statistics.mean(b):+.2f}, 95% interval"
+            f" {interval.low:+.2f} to {interval.high:+.2f}; Welch p = {welch.pvalue:.2f},"
+            f" Mann-Whitney p = {u.pvalue:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -154,7 +195,16 @@ def main() -> None:
     parser.add_argument("--games", nargs="+", default=["Breakout", "SpaceInvaders"])
     parser.add_argument("--pin-cpu", type=int, help="run both sides on this CPU (taskset)")
     parser.add_argument("--out", type=Path, help="also write every run as JSON lines here")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="JSONL",
+        help="run nothing; compare the two sides' returns in these rows at --steps, per game",
+    )
     args = parser.parse_args()
+    if args.compare:
+        compare(args.compare, args.steps, args.games)
+        return
     with_sb3 = Path(args.sb3_python).is_file()
     if not with_sb3:
         print(f"no {args.sb3_python}: measuring rl-ppo only")

@@ -15,8 +15,10 @@ from rl_ngu_agent57.buffer import sequence_specs
 from rl_ngu_agent57.distributed import RayLearning, ReplayRatio, train_on_ray
 from rl_ngu_agent57.novelty import ExponentialMeanStd
 
+from rl_core.callbacks import Callback
 from rl_core.config import apply_overrides
 from rl_core.distributed import DistributedOptions
+from rl_core.errors import ConfigError
 from rl_core.evaluation import evaluate_policy
 from rl_core.run import RunDirectory
 
@@ -137,6 +139,18 @@ def test_the_replay_ratio_holds_back_whichever_side_is_ahead():
     assert ratio.can_act(7) and not ratio.can_act(6)  # learner behind: actors wait
 
 
+def test_a_floating_replay_ratio_holds_back_neither_side():
+    ratio = ReplayRatio(steps_per_env_step=1 / 8, tolerance=4, floating=True)
+    ratio.env_steps = 80  # the fixed ratio's bounds: learner steps 6 to 14
+    assert ratio.can_sample(1_000) and ratio.can_act(0)
+
+
+def test_replay_ratio_is_fixed_or_float():
+    assert NGUConfig(replay_ratio="float").replay_ratio == "float"
+    with pytest.raises(ConfigError, match='replay_ratio must be "fixed" or "float"'):
+        NGUConfig(replay_ratio="ape-x")
+
+
 # ------------------------------------------------------------------ on Ray
 
 
@@ -170,6 +184,29 @@ def test_ngu_learns_deep_sea_with_two_actors(local_ray, tmp_path):
     loaded = NGU.load(run.policy_dir)
     after = evaluate_policy(loaded, config.env, config.env_kwargs, episodes=8)
     assert after.return_mean >= 0.9 and after.success_rate == 1.0, after.summary()
+
+
+def test_a_floating_replay_ratio_trains_on_ray_and_logs_the_ratio_it_had(local_ray):
+    agent = NGU(apply_overrides(NGUConfig(), {**TINY, "replay_ratio": "float"}))
+    learning = RayLearning(local_ray, agent, DistributedOptions(num_workers=2))
+    agent.remote = learning
+    records: list[dict] = []
+
+    class Record(Callback):
+        def on_log(self, agent, metrics):
+            records.append(dict(metrics))
+
+    try:
+        for _ in range(40):
+            agent.learn(100, callbacks=Record())
+            if agent.learner.steps > 0:
+                break
+        assert learning.ratio.floating and agent.learner.steps > 0
+        ratio = records[-1]["distributed/updates_per_env_step"]
+        assert ratio == learning.updates / max(learning.ratio.env_steps, 1) and ratio > 0
+    finally:
+        learning.close()
+        agent.remote = None
 
 
 def test_a_killed_actor_is_replaced_and_training_goes_on(local_ray):

@@ -71,6 +71,12 @@ class CommonConfig(BaseConfig):
     train_every: int = 1
     """Vector-env steps between gradient steps (the replay ratio; a distributed run keeps
     the same ratio between the actors' steps and the learner's)."""
+    replay_ratio: str = "fixed"
+    """Distributed runs: "fixed" holds the learner to one gradient step per train_every
+    vector steps of the actors, either side waiting for the other (acme's rate limiter: a
+    Ray run learns like a single-process one); "float" lets each side go as fast as it
+    can, as in Ape-X, so that more actors collect more data instead of waiting for the
+    learner. `distributed/updates_per_env_step` logs the ratio a run had."""
     weight_sync_period: int = 10
     """Distributed runs: learner steps between broadcasts of the weights to the actors."""
     priority_exponent: float = 0.9
@@ -167,6 +173,7 @@ class CommonConfig(BaseConfig):
             "learning_starts must be >= 1": self.learning_starts >= 1,
             "train_every must be >= 1": self.train_every >= 1,
             "weight_sync_period must be >= 1": self.weight_sync_period >= 1,
+            'replay_ratio must be "fixed" or "float"': self.replay_ratio in ("fixed", "float"),
             "priority_eta must be in [0, 1]": 0 <= self.priority_eta <= 1,
             "importance_sampling_exponent must be in [0, 1]": (
                 0 <= self.importance_sampling_exponent <= 1

@@ -163,7 +163,8 @@ class ReplayServer:
 
 @dataclass
 class ReplayRatio:
-    """Holds learner steps near ``steps_per_env_step`` per env step, ``tolerance`` either way.
+    """Holds learner steps near ``steps_per_env_step`` per env step, ``tolerance`` either way;
+    ``floating`` (Ape-X) holds neither side back.
 
     ``env_steps`` counts the actors' steps since learning started; the learner's steps
     include the samples already requested.
@@ -171,13 +172,20 @@ class ReplayRatio:
 
     steps_per_env_step: float
     tolerance: float
+    floating: bool = False
     env_steps: int = 0
 
     def can_sample(self, learner_steps: int) -> bool:
-        return learner_steps < self.env_steps * self.steps_per_env_step + self.tolerance
+        return (
+            self.floating
+            or learner_steps < self.env_steps * self.steps_per_env_step + self.tolerance
+        )
 
     def can_act(self, learner_steps: int) -> bool:
-        return learner_steps > self.env_steps * self.steps_per_env_step - self.tolerance
+        return (
+            self.floating
+            or learner_steps > self.env_steps * self.steps_per_env_step - self.tolerance
+        )
 
 
 @dataclass
@@ -213,6 +221,7 @@ class RayLearning:
         self.ratio = ReplayRatio(
             1.0 / (cfg.num_envs * cfg.train_every),
             tolerance=n * MAX_CALLS_PER_ACTOR * STEPS_PER_CALL / cfg.train_every,
+            floating=cfg.replay_ratio == "float",
         )
         self.calls: dict[Any, _Call] = {}  # report reference -> its call
         self.inserts: dict[Any, float] = {}  # replay.add reference -> deadline
@@ -391,6 +400,9 @@ class RayLearning:
             "distributed/actors": float(len(self.restarts.available())),
             "distributed/actor_failures": float(self.restarts.failures),
             "distributed/collect_s": collect,
+            # Learner steps per actor env step since learning started: fixed runs hold it
+            # near 1 / (num_envs * train_every), floating ones show what they reached.
+            "distributed/updates_per_env_step": self.updates / max(self.ratio.env_steps, 1),
             "distributed/weights_version": float(self.version),
         }
 

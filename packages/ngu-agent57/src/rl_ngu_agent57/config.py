@@ -70,7 +70,8 @@ class CommonConfig(BaseConfig):
     again. Distributed (Ray) runs never carry it."""
     train_every: int = 1
     """Vector-env steps between gradient steps (the replay ratio; a distributed run keeps
-    the same ratio between the actors' steps and the learner's)."""
+    the same ratio between the actors' steps and the learner's unless replay_ratio is
+    "float")."""
     replay_ratio: str = "fixed"
     """Distributed runs: "fixed" holds the learner to one gradient step per train_every
     vector steps of the actors, either side waiting for the other (acme's rate limiter: a

@@ -160,15 +160,15 @@ def compare(path: Path, steps: int, games: list[str]) -> None:
     ours, sb3 = "rl-ppo (rl train)", "Stable-Baselines3 PPO"
     for game in games:
         env = f"MinAtar/{game}-v1"
-        seeds = sorted(
-            {s for n, e, s in latest if e == env and n == ours}
-            & {s for n, e, s in latest if e == env and n == sb3}
-        )
+        side = {
+            name: {s: v for (n, e, s), v in latest.items() if (n, e) == (name, env)}
+            for name in (ours, sb3)
+        }
+        seeds = sorted(side[ours].keys() & side[sb3].keys())
         if len(seeds) < 2:
             print(f"{env}: fewer than two seeds with both sides at {steps:,} steps")
             continue
-        a = [latest[(ours, env, s)] for s in seeds]
-        b = [latest[(sb3, env, s)] for s in seeds]
+        a, b = ([side[name][s] for s in seeds] for name in (ours, sb3))
         welch = stats.ttest_ind(a, b, equal_var=False)
         interval = welch.confidence_interval(0.95)
         u = stats.mannwhitneyu(a, b, alternative="two-sided")

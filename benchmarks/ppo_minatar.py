@@ -130,23 +130,46 @@ def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> di
     return time_python_script(python, SB3.format(episodes=EPISODES), args, cpu, THREADS)
 
 
-def run_ours(env: str, seed: int, steps: int, cpu: int | None) -> dict:
+def run_ours(
+    env: str, seed: int, steps: int, cpu: int | None, overrides: dict[str, str] | None = None
+) -> dict:
     """``rl train ppo`` as a user runs it: run directory, metrics, checkpoints, the final
-    policy and its evaluation."""
+    policy and its evaluation. ``overrides`` change settings of :data:`OURS` (an ablation)."""
     args = ["ppo", "--env", env, "--preset", "none", "--steps", str(steps)]
     args += ["--seed", str(seed), "--device", "cpu"]
-    for key, value in OURS.items():
+    for key, value in {**OURS, **(overrides or {})}.items():
         args += ["--set", f"{key}={value}"]
     return time_rl_train(args, cpu, THREADS)
+
+
+OURS_NAME, SB3_NAME = "rl-ppo (rl train)", "Stable-Baselines3 PPO"
+
+
+def ours_name(overrides: dict[str, str]) -> str:
+    """The rows' name for our side: a variant's names its changed settings."""
+    if not overrides:
+        return OURS_NAME
+    return f"rl-ppo (rl train, {', '.join(f'{k}={v}' for k, v in overrides.items())})"
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:  # an unknown key is rl train's error, with the valid ones
+            raise SystemExit(f"--ours-set takes KEY=VALUE, not {pair!r}")
+        overrides[key] = value
+    return overrides
 
 
 def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def compare(path: Path, steps: int, games: list[str]) -> None:
-    """Both sides' returns over every seed in ``path`` at ``steps``, with Welch's t-test,
-    Mann-Whitney's U and a 95% interval for the difference of means (ours minus SB3's).
+def compare(path: Path, steps: int, games: list[str], ours: str, sb3: str) -> None:
+    """Two sides' returns (``ours`` and ``sb3``: row names) over every seed in ``path``
+    at ``steps``, with Welch's t-test, Mann-Whitney's U and a 95% interval for the
+    difference of means (ours minus the other's).
 
     A seed run more than once counts once, with its latest row: ours repeat exactly, and
     SB3's later runs are the ones RESULTS.md reports."""
@@ -157,7 +180,6 @@ def compare(path: Path, steps: int, games: list[str]) -> None:
         row = json.loads(line)
         if row["steps"] == steps:
             latest[(row["name"], row["env"], row["seed"])] = row["return"]
-    ours, sb3 = "rl-ppo (rl train)", "Stable-Baselines3 PPO"
     for game in games:
         env = f"MinAtar/{game}-v1"
         side = {
@@ -179,7 +201,7 @@ def compare(path: Path, steps: int, games: list[str]) -> None:
                 f" (median {statistics.median(values):.2f})"
             )
         print(
-            f"  ours - SB3: {statistics.mean(a) - statistics.mean(b):+.2f}, 95% interval"
+            f"  difference: {statistics.mean(a) - statistics.mean(b):+.2f}, 95% interval"
             f" {interval.low:+.2f} to {interval.high:+.2f}; Welch p = {welch.pvalue:.2f},"
             f" Mann-Whitney p = {u.pvalue:.2f}"
         )
@@ -201,16 +223,33 @@ def main() -> None:
         metavar="JSONL",
         help="run nothing; compare the two sides' returns in these rows at --steps, per game",
     )
+    parser.add_argument(
+        "--ours-set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change our side's settings (an ablation); its rows are named after the change",
+    )
+    parser.add_argument("--no-sb3", action="store_true", help="run our side only")
+    parser.add_argument(
+        "--against",
+        choices=["sb3", "ours"],
+        default="sb3",
+        help="with --compare and --ours-set: compare the variant with SB3 or with our defaults",
+    )
     args = parser.parse_args()
+    overrides = parse_overrides(args.ours_set)
     if args.compare:
-        compare(args.compare, args.steps, args.games)
+        other = SB3_NAME if args.against == "sb3" else OURS_NAME
+        compare(args.compare, args.steps, args.games, ours_name(overrides), other)
         return
-    with_sb3 = Path(args.sb3_python).is_file()
+    with_sb3 = not args.no_sb3 and Path(args.sb3_python).is_file()
     if not with_sb3:
-        print(f"no {args.sb3_python}: measuring rl-ppo only")
-    impls = {"rl-ppo (rl train)": run_ours}
+        why = "--no-sb3" if args.no_sb3 else f"no {args.sb3_python}"
+        print(f"{why}: measuring rl-ppo only")
+    impls = {ours_name(overrides): partial(run_ours, overrides=overrides)}
     if with_sb3:
-        impls["Stable-Baselines3 PPO"] = partial(run_sb3, args.sb3_python)
+        impls[SB3_NAME] = partial(run_sb3, args.sb3_python)
     results: dict[tuple[str, str], list[dict]] = {}
     for game in args.games:
         env = f"MinAtar/{game}-v1"
@@ -219,6 +258,8 @@ def main() -> None:
                 before = load()
                 result = run(env, seed, args.steps, args.pin_cpu)
                 record = {"name": name, "env": env, "seed": seed, "steps": args.steps}
+                if overrides and name != SB3_NAME:
+                    record["overrides"] = overrides
                 record.update(result, load_before=before, load_after=load(), date=str(date.today()))
                 if args.pin_cpu is not None:
                     record["pinned_cpu"] = args.pin_cpu

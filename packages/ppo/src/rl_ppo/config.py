@@ -87,6 +87,10 @@ class PPOConfig(BaseConfig):
     """Clip normalized observations to +-this."""
     adam_eps: float = 1e-5
     """Adam epsilon."""
+    adam_eps_after_correction: bool = False
+    """Add adam_eps to Adam's bias-corrected sqrt(v_hat), as Kingma & Ba's Algorithm 1,
+    PyTorch, SB3 and CleanRL do; false adds it before the correction, as TensorFlow does
+    (a larger effective epsilon over the first ~2,000 steps)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

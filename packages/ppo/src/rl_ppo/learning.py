@@ -89,7 +89,11 @@ class PPOLearner(tf.Module):
         super().__init__(name="ppo_learner")
         self.model = model
         self.config = config
-        self.optimizer = Adam(model.trainable_variables, eps=config.adam_eps)
+        self.optimizer = Adam(
+            model.trainable_variables,
+            eps=config.adam_eps,
+            eps_after_correction=config.adam_eps_after_correction,
+        )
         # autograph=False: the loop is an explicit tf.while_loop, which spares the
         # autograph transform on every first call (most of a short run's tracing time).
         self.update = tf.function(self._update, autograph=False)

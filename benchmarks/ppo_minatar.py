@@ -202,8 +202,8 @@ def compare(path: Path, steps: int, games: list[str], ours: str, sb3: str) -> No
             )
         print(
             f"  difference: {statistics.mean(a) - statistics.mean(b):+.2f}, 95% interval"
-            f" {interval.low:+.2f} to {interval.high:+.2f}; Welch p = {welch.pvalue:.2f},"
-            f" Mann-Whitney p = {u.pvalue:.2f}"
+            f" {interval.low:+.2f} to {interval.high:+.2f}; Welch p = {welch.pvalue:.2g},"
+            f" Mann-Whitney p = {u.pvalue:.2g}"
         )
 
 

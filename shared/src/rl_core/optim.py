@@ -19,7 +19,8 @@ class Adam(tf.Module):
         eps_after_correction: add ``eps`` to sqrt(v_hat), the bias-corrected second
             moment, as Kingma & Ba's Algorithm 1 and PyTorch (so SB3 and CleanRL) do.
             False (the default) adds it to sqrt(v) before the correction, as TensorFlow's
-            kernel and Keras do (the paper's Section 2 form with epsilon-hat): an
+            kernel, Keras and so OpenAI baselines' PPO2 do (the paper's Section 2 form,
+            where ``eps`` is its epsilon-hat, as TensorFlow's docs say): an
             effective epsilon of ``eps / sqrt(1 - beta2^t)``, about 32x ``eps`` at the
             first step and within 10% of it after ~1,750 steps (beta2 = 0.999).
         name: prefix of the slot names in :meth:`named`.

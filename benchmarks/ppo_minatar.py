@@ -101,6 +101,7 @@ class MinAtarCNN(BaseFeaturesExtractor):
     def forward(self, obs):
         return self.dense(self.conv(obs.permute(0, 3, 1, 2).float()))
 
+{callback_class}
 env_id, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 env = make_vec_env(env_id, n_envs=8, seed=seed)
 model = PPO("MlpPolicy", env, n_steps=128, batch_size=256, n_epochs=4, learning_rate=5e-4,
@@ -109,10 +110,10 @@ model = PPO("MlpPolicy", env, n_steps=128, batch_size=256, n_epochs=4, learning_
             policy_kwargs=dict(features_extractor_class=MinAtarCNN, net_arch=[]),
             seed=seed, device="cpu", verbose=0)
 start = time.perf_counter()
-model.learn(steps)
+model.learn(steps{callback})
 learn = time.perf_counter() - start
 mean, _ = evaluate_policy(model, gym.make(env_id), n_eval_episodes={episodes}, deterministic=True)
-print(json.dumps({{"learn": learn, "return": float(mean)}}))
+print(json.dumps({{"learn": learn, "return": float(mean){extra}}}))
 """
 )
 
@@ -125,9 +126,16 @@ THREADS = {
 }
 
 
+def sb3_script(callback_class: str = "", callback: str = "", extra: str = "") -> str:
+    """SB3's side as a script; ``benchmarks/ppo_minatar_curves.py`` adds a callback (its
+    class, the ``learn`` argument and what the final JSON object gains)."""
+    fields = {"callback_class": callback_class, "callback": callback, "extra": extra}
+    return SB3.format(episodes=EPISODES, **fields)
+
+
 def run_sb3(python: str, env: str, seed: int, steps: int, cpu: int | None) -> dict:
     args = [env, str(seed), str(steps)]  # one thread each already (THREADS)
-    return time_python_script(python, SB3.format(episodes=EPISODES), args, cpu, THREADS)
+    return time_python_script(python, sb3_script(), args, cpu, THREADS)
 
 
 def run_ours(

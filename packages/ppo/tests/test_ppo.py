@@ -206,6 +206,21 @@ def test_save_load_restores_policy_normalizer_and_optimizer(tmp_path):
     assert again.num_timesteps == 64
 
 
+def test_adam_eps_after_correction_reaches_the_optimizer_and_changes_the_update():
+    # The same seed and rollout: only where Adam adds epsilon differs, so the weights
+    # after one update differ only if the setting reaches the optimizer.
+    weights = {}
+    for flag in (False, True):
+        config = small(adam_eps_after_correction=flag, adam_eps=1e-2, anneal_lr=False)
+        agent = PPO(config)
+        assert agent.learner.optimizer.eps_after_correction is flag
+        agent.learn(32)
+        weights[flag] = agent.model.pi_head.w.numpy()
+    # eps 1e-2 on sqrt(v) against 3e-4 on it at the first step: steps differ by far more
+    # than float noise (a learning rate annealed to 0 would move neither).
+    assert np.abs(weights[False] - weights[True]).max() > 1e-5
+
+
 def test_a_restored_agent_updates_exactly_as_the_uninterrupted_one(tmp_path):
     # Constant lr and clip: the schedule is pinned by its own tests.
     agent = PPO(small(anneal_lr=False, anneal_clip_range=False, n_epochs=3, minibatch_size=8))

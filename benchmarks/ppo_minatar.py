@@ -143,11 +143,18 @@ def run_ours(
 ) -> dict:
     """``rl train ppo`` as a user runs it: run directory, metrics, checkpoints, the final
     policy and its evaluation. ``overrides`` change settings of :data:`OURS` (an ablation)."""
+    return time_rl_train(train_args(env, seed, steps, overrides), cpu, THREADS)
+
+
+def train_args(
+    env: str, seed: int, steps: int, overrides: dict[str, str] | None = None
+) -> list[str]:
+    """``rl train``'s arguments for our side: :data:`OURS` with ``overrides`` on top."""
     args = ["ppo", "--env", env, "--preset", "none", "--steps", str(steps)]
     args += ["--seed", str(seed), "--device", "cpu"]
     for key, value in {**OURS, **(overrides or {})}.items():
         args += ["--set", f"{key}={value}"]
-    return time_rl_train(args, cpu, THREADS)
+    return args
 
 
 OURS_NAME, SB3_NAME = "rl-ppo (rl train)", "Stable-Baselines3 PPO"
@@ -179,8 +186,8 @@ def compare(path: Path, steps: int, games: list[str], ours: str, sb3: str) -> No
     at ``steps``, with Welch's t-test, Mann-Whitney's U and a 95% interval for the
     difference of means (ours minus the other's).
 
-    A seed run more than once counts once, with its latest row: ours repeat exactly, and
-    SB3's later runs are the ones RESULTS.md reports."""
+    A seed run more than once counts once, with its latest row, the one RESULTS.md
+    reports (neither side repeats exactly across machines)."""
     from scipy import stats
 
     latest: dict[tuple[str, str, int], float] = {}

@@ -59,17 +59,18 @@ def sb3_curve(python: str, env: str, seed: int, steps: int, every: int, cpu: int
     return time_python_script(python, script, args, cpu, THREADS)
 
 
-def ours_curve(run_dir: Path, every: int) -> tuple[dict, list[list[float]]]:
-    """The run's config and its curve, sampled at the first record past each ``every``."""
+def ours_curve(run_dir: Path, every: int) -> tuple[dict, list[list[float]], int]:
+    """The run's config, its curve (sampled at the first record past each ``every``) and
+    the steps it trained."""
     config = tomllib.loads((run_dir / "config.toml").read_text())["config"]
-    points, next_step = [], every
+    points, next_step, record = [], every, {}
     for line in (run_dir / "metrics.jsonl").read_text().splitlines():
         record = json.loads(line)
         value = record.get("charts/episodic_return")
         if record.get("global_step", 0) >= next_step and value is not None:
             points.append([record["global_step"], value])
             next_step += every
-    return config, points
+    return config, points, record.get("global_step", 0)
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -117,9 +118,8 @@ def main() -> None:
     args = parser.parse_args()
     new = []
     for run_dir in args.ours_runs:
-        config, points = ours_curve(run_dir, args.every)
+        config, points, steps = ours_curve(run_dir, args.every)
         env, seed = config["env"], config["seed"]
-        steps = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])["global_step"]
         new.append({"name": OURS_NAME, "env": env, "seed": seed, "steps": steps, "curve": points})
     if args.sb3_python:
         env = f"MinAtar/{args.game}-v1"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from ppo_minatar import OURS, THREADS  # noqa: E402
+from ppo_minatar import THREADS, train_args  # noqa: E402
 from run import machine, pinned  # noqa: E402
 
 
@@ -59,11 +59,8 @@ def main() -> None:
         for seed in args.seeds:
             run_dir = args.runs / f"{game}-{seed}"
             if not (run_dir / "evaluation.json").is_file():
-                cmd = [*prefix, sys.executable, "-m", "rl_cli", "train", "ppo", "--env", env_id]
-                cmd += ["--preset", "none", "--steps", str(args.steps), "--seed", str(seed)]
-                cmd += ["--device", "cpu", "--run-dir", str(run_dir)]
-                for key, value in OURS.items():
-                    cmd += ["--set", f"{key}={value}"]
+                cmd = [*prefix, sys.executable, "-m", "rl_cli", "train"]
+                cmd += [*train_args(env_id, seed, args.steps), "--run-dir", str(run_dir)]
                 subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             trained = json.loads((run_dir / "evaluation.json").read_text())
             fixed = evaluate(run_dir, 20, 1_000_000, prefix, env)
